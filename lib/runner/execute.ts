@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { readNotebook, writeNotebook, Notebook } from './notebook';
+import { injectParameters, ParamValue } from './parameters';
+import { findJupyterPython, JUPYTER_HELP } from './python';
+import { readRecords } from './records';
+
+/** Options for runNotebook, named after papermill's. */
+export interface RunOptions {
+  input: string;
+  /** Defaults to out/<name>.ipynb in the current directory, as the CLI documents. */
+  output?: string;
+  parameters?: Record<string, ParamValue>;
+  kernel?: string;
+  /** Working directory of the kernel; defaults to the input notebook's folder. */
+  cwd?: string;
+  /** Seconds a single cell may run. */
+  timeout?: number;
+  /** Echo the cells' own output (progress bars, prints) while running. */
+  logOutput?: boolean;
+  /** Receives the executor's progress lines; defaults to stderr. */
+  onLog?: (text: string) => void;
+  /** Extra environment for the kernel (e.g. BN_LAB_BACKEND). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** What a run produced. */
+export interface RunResult {
+  ok: boolean;
+  exitCode: number;
+  output: string;
+  seconds: number;
+  /** Values the notebook recorded with record(). */
+  records: Record<string, unknown>;
+  notebook: Notebook | null;
+}
+
+/** Where the CLI writes by default: out/<notebook name>. */
+export function defaultOutputPath(input: string): string {
+  return join('out', basename(input));
+}
+
+const EXECUTOR = resolve(__dirname, '..', '..', '..', 'scripts', 'execute_notebook.py');
+
+/**
+ * Executes a notebook through nbclient (the real Jupyter kernel path) after injecting parameters,
+ * and returns its exit status and recorded values. The output notebook is written even when a cell
+ * fails, times out or the run is interrupted.
+ */
+export async function runNotebook(options: RunOptions): Promise<RunResult> {
+  const python = findJupyterPython();
+  if (!python) throw new Error(`Running notebooks needs Jupyter's nbclient, which was not found.\n${JUPYTER_HELP}`);
+  const input = resolve(options.input);
+  const output = resolve(options.output ?? defaultOutputPath(options.input));
+  const parameters = options.parameters ?? {};
+  const nb = injectParameters(readNotebook(input), parameters, options.input);
+  const work = mkdtempSync(join(tmpdir(), 'bn-lab-run-'));
+  const started = Date.now();
+  try {
+    const injected = join(work, basename(input));
+    writeNotebook(injected, nb);
+    const paramsFile = join(work, 'parameters.json');
+    writeFileSync(paramsFile, JSON.stringify(parameters));
+    const args = [EXECUTOR, injected, output, '--parameters-json', paramsFile, '--input-path', input, '--cwd', resolve(options.cwd ?? dirname(input))];
+    if (options.kernel) args.push('--kernel', options.kernel);
+    if (options.timeout) args.push('--timeout', String(options.timeout));
+    if (options.logOutput) args.push('--log-output');
+    const log = options.onLog ?? ((t: string) => process.stderr.write(t));
+    const child = spawn(python, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d) => log(String(d)));
+    child.stderr.on('data', (d) => log(String(d)));
+    // Ctrl-C reaches the executor too (same process group); it then saves the partial notebook.
+    const exitCode: number = await new Promise((done, fail) => {
+      child.on('error', fail);
+      child.on('close', (code, signal) => done(code ?? (signal ? 130 : 1)));
+    });
+    const notebook = existsSync(output) ? readNotebook(output) : null;
+    return {
+      ok: exitCode === 0,
+      exitCode,
+      output,
+      seconds: (Date.now() - started) / 1000,
+      records: notebook ? readRecords(notebook) : {},
+      notebook,
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,153 @@
+import * as ts from 'typescript';
+import { Cell, findTaggedCell, Notebook, sourceOf } from './notebook';
+
+/** A parameter's value: what papermill passes (JSON scalars). */
+export type ParamValue = number | string | boolean | null;
+
+/** The kinds a declared parameter can have, inferred from its default value or annotation. */
+export type ParamType = 'number' | 'string' | 'boolean' | 'null' | 'unknown';
+
+/** One parameter declared in a notebook's `parameters` cell. */
+export interface ParamSpec {
+  name: string;
+  type: ParamType;
+  default: ParamValue | undefined;
+  /** The comment after the declaration, used as help text. */
+  help?: string;
+}
+
+function literalValue(node: ts.Expression): { value: ParamValue | undefined; type: ParamType } {
+  if (ts.isParenthesizedExpression(node) || ts.isAsExpression(node)) return literalValue(node.expression);
+  if (ts.isNumericLiteral(node)) return { value: Number(node.text), type: 'number' };
+  if (ts.isPrefixUnaryExpression(node) && node.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(node.operand)) {
+    return { value: -Number(node.operand.text), type: 'number' };
+  }
+  if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return { value: node.text, type: 'string' };
+  if (node.kind === ts.SyntaxKind.TrueKeyword) return { value: true, type: 'boolean' };
+  if (node.kind === ts.SyntaxKind.FalseKeyword) return { value: false, type: 'boolean' };
+  if (node.kind === ts.SyntaxKind.NullKeyword) return { value: null, type: 'null' };
+  return { value: undefined, type: 'unknown' };
+}
+
+function annotatedType(node: ts.TypeNode | undefined): ParamType | undefined {
+  if (!node) return undefined;
+  switch (node.kind) {
+    case ts.SyntaxKind.NumberKeyword:
+      return 'number';
+    case ts.SyntaxKind.StringKeyword:
+      return 'string';
+    case ts.SyntaxKind.BooleanKeyword:
+      return 'boolean';
+    default:
+      return ts.isLiteralTypeNode(node) || ts.isUnionTypeNode(node) ? 'string' : undefined;
+  }
+}
+
+/**
+ * Reads the parameters declared in a `parameters` cell (`const epochs = 1; // help`), using the
+ * TypeScript parser so comments, type annotations and numeric separators are handled right.
+ */
+export function parseParameterCell(source: string): ParamSpec[] {
+  const file = ts.createSourceFile('parameters.ts', source, ts.ScriptTarget.ES2022, true);
+  const specs: ParamSpec[] = [];
+  for (const stmt of file.statements) {
+    if (!ts.isVariableStatement(stmt)) continue;
+    for (const decl of stmt.declarationList.declarations) {
+      if (!ts.isIdentifier(decl.name)) continue;
+      const literal = decl.initializer ? literalValue(decl.initializer) : { value: undefined, type: 'unknown' as ParamType };
+      const comment = source
+        .slice(decl.end, source.indexOf('\n', decl.end) === -1 ? undefined : source.indexOf('\n', decl.end))
+        .match(/\/\/\s*(.*)$/)?.[1];
+      specs.push({
+        name: decl.name.text,
+        type: annotatedType(decl.type) ?? literal.type,
+        default: literal.value,
+        help: comment?.trim() || undefined,
+      });
+    }
+  }
+  return specs;
+}
+
+/** The declared parameters of a notebook; an error if it has no cell tagged `parameters`. */
+export function notebookParameters(nb: Notebook, path = 'notebook'): ParamSpec[] {
+  const index = findTaggedCell(nb, 'parameters');
+  if (index < 0) throw new Error(`${path} has no cell tagged "parameters", so it takes no parameters.`);
+  return parseParameterCell(sourceOf(nb.cells[index]));
+}
+
+/**
+ * Parses a command-line value as papermill's `-p` does: ints and floats become numbers,
+ * True/true/False/false booleans, None/null null, anything else a string.
+ */
+export function parseCliValue(raw: string): ParamValue {
+  if (/^(true|True)$/.test(raw)) return true;
+  if (/^(false|False)$/.test(raw)) return false;
+  if (/^(None|null)$/.test(raw)) return null;
+  if (/^[-+]?(\d[\d_]*)(\.\d*)?([eE][-+]?\d+)?$/.test(raw) || /^[-+]?\.\d+([eE][-+]?\d+)?$/.test(raw)) {
+    return Number(raw.replace(/_/g, ''));
+  }
+  return raw;
+}
+
+function typeOf(v: ParamValue): ParamType {
+  return v === null ? 'null' : (typeof v as ParamType);
+}
+
+/**
+ * Checks values against the declared parameters: an unknown name is an error listing the valid
+ * names; a value of another type than the default is an error (numbers stay numbers, etc.).
+ */
+export function validateParameters(specs: ParamSpec[], values: Record<string, unknown>, path = 'notebook'): void {
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  for (const [name, value] of Object.entries(values)) {
+    const spec = byName.get(name);
+    if (!spec) {
+      throw new Error(`${path} has no parameter "${name}". Valid parameters: ${specs.map((s) => s.name).join(', ')}.`);
+    }
+    const t = value === null ? 'null' : typeof value;
+    if (!['number', 'string', 'boolean', 'null'].includes(t)) {
+      throw new Error(`Parameter "${name}" must be a number, string, boolean or null (got ${t}).`);
+    }
+    if (spec.type !== 'unknown' && spec.type !== 'null' && value !== null && t !== spec.type) {
+      throw new Error(`Parameter "${name}" expects a ${spec.type} (default ${JSON.stringify(spec.default)}), got ${t} ${JSON.stringify(value)}.`);
+    }
+    if (spec.type === 'number' && typeof value === 'number' && !Number.isFinite(value)) {
+      throw new Error(`Parameter "${name}" must be a finite number (got ${value}).`);
+    }
+  }
+}
+
+/**
+ * The injected cell's source: one `const` per parameter whose value is a JSON literal, so no
+ * value can ever be read as code (JSON string escaping covers quotes, backslashes and newlines;
+ * U+2028/2029 are escaped as well because older JS parsers ended lines at them).
+ */
+export function injectionSource(values: Record<string, ParamValue>): string {
+  const lines = Object.entries(values).map(([name, value]) => {
+    if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new Error(`"${name}" is not a valid parameter name.`);
+    const literal = JSON.stringify(value).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+    return `const ${name} = ${literal};`;
+  });
+  return ['// Parameters', ...lines].join('\n');
+}
+
+/** Returns a copy of the notebook with an `injected-parameters` cell right after `parameters`. */
+export function injectParameters(nb: Notebook, values: Record<string, ParamValue>, path = 'notebook'): Notebook {
+  const specs = notebookParameters(nb, path);
+  validateParameters(specs, values, path);
+  const copy: Notebook = JSON.parse(JSON.stringify(nb));
+  // A rerun of an already-parameterized output replaces the old injection, as papermill does.
+  copy.cells = copy.cells.filter((c) => !c.metadata?.tags?.includes('injected-parameters'));
+  const at = findTaggedCell(copy, 'parameters');
+  const cell: Cell = {
+    cell_type: 'code',
+    source: injectionSource(values),
+    metadata: { tags: ['injected-parameters'] },
+    outputs: [],
+    execution_count: null,
+  };
+  if (copy.nbformat_minor >= 5) cell.id = `injected-${Date.now().toString(36)}`;
+  copy.cells.splice(at + 1, 0, cell);
+  return copy;
+}

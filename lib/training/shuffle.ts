@@ -1,0 +1,27 @@
+import * as tf from '@tensorflow/tfjs';
+import seedrandom from 'seedrandom';
+
+/**
+ * A seeded permutation of 0..n-1 (Fisher–Yates). tfjs's own `fit({shuffle: true})` draws from
+ * Math.random, which cannot be seeded, so reruns would differ.
+ */
+export function seededPermutation(n: number, seed: string | number): Int32Array {
+  const rng = seedrandom(String(seed));
+  const perm = new Int32Array(n);
+  for (let i = 0; i < n; i++) perm[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+  return perm;
+}
+
+/** Gathers the same rows of every tensor (features and labels stay aligned). */
+export function takeRows<T extends tf.Tensor>(tensors: T[], rows: Int32Array): T[] {
+  return tf.tidy(() => {
+    const idx = tf.tensor1d(rows, 'int32');
+    return tensors.map((t) => tf.gather(t, idx) as T);
+  });
+}

@@ -1,0 +1,191 @@
+"""Executes a Jupyter notebook with nbclient, the way papermill does, for bn-lab's runner.
+
+Usage: python3 execute_notebook.py INPUT OUTPUT [--kernel NAME] [--cwd DIR] [--timeout S]
+       [--log-output] [--parameters-json FILE] [--input-path P]
+
+Written by hand because papermill (which does this) is neither packaged in Debian nor reachable
+here, and it has no TypeScript support anyway. It follows papermill's conventions so tools that
+read papermill output understand ours: `metadata.papermill` on the notebook and on every cell,
+an error banner cell at the top when a cell fails, and the output notebook saved after every
+cell (atomically) so a failure, a timeout or Ctrl-C still leaves every output produced so far.
+
+Exit codes: 0 success, 1 a cell failed, 2 usage or kernel start error, 3 timeout, 130 interrupted.
+"""
+import argparse
+import datetime
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+
+
+def save(nb, path):
+    """Writes the notebook to a temporary file beside `path`, then renames it into place."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".ipynb", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            nbformat.write(nb, f)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+BANNER_SOURCE = (
+    '<span style="color:red; font-family:Helvetica Neue, Helvetica, Arial, sans-serif; font-size:2em;">'
+    "An Exception was encountered at '<a href=\"#papermill-error-cell\">In [{n}]</a>'.</span>"
+)
+
+
+def cell_text_outputs(cell):
+    """The stderr/stdout text and error tracebacks of a cell, for the console report."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream":
+            parts.append(out.get("text", ""))
+        elif out.get("output_type") == "error":
+            parts.append("\n".join(out.get("traceback", [])) or f"{out.get('ename')}: {out.get('evalue')}")
+    return "".join(parts).strip()
+
+
+class LoggingClient(NotebookClient):
+    """Echoes the kernel's stream output to this process's stderr when --log-output is on."""
+
+    log_output = False
+
+    def output(self, outs, msg, display_id, cell_index):
+        if self.log_output and msg["msg_type"] == "stream":
+            sys.stderr.write(msg["content"].get("text", ""))
+            sys.stderr.flush()
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("input")
+    ap.add_argument("output")
+    ap.add_argument("--kernel", default=None)
+    ap.add_argument("--cwd", default=None)
+    ap.add_argument("--timeout", type=float, default=None, help="seconds per cell")
+    ap.add_argument("--log-output", action="store_true")
+    ap.add_argument("--parameters-json", default=None)
+    ap.add_argument("--input-path", default=None, help="the original notebook, for metadata")
+    args = ap.parse_args()
+
+    nb = nbformat.read(args.input, as_version=4)
+    parameters = {}
+    if args.parameters_json:
+        with open(args.parameters_json, encoding="utf-8") as f:
+            parameters = json.load(f)
+    kernel = args.kernel or nb.metadata.get("kernelspec", {}).get("name", "tslab")
+    started = time.time()
+    nb.metadata["papermill"] = {
+        "default_parameters": {},
+        "parameters": parameters,
+        "environment_variables": {},
+        "input_path": args.input_path or args.input,
+        "output_path": args.output,
+        "version": "bn-lab",
+        "start_time": now(),
+        "end_time": None,
+        "duration": None,
+        "exception": None,
+    }
+    for cell in nb.cells:
+        cell.metadata["papermill"] = {"start_time": None, "end_time": None, "duration": None,
+                                      "status": "pending", "exception": None}
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+
+    client = LoggingClient(nb, kernel_name=kernel, timeout=args.timeout,
+                           resources={"metadata": {"path": args.cwd or os.path.dirname(os.path.abspath(args.input_path or args.input))}})
+    client.log_output = args.log_output
+    code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    failure = None  # (exit code, cell index, message)
+
+    def finish():
+        meta = nb.metadata["papermill"]
+        meta["end_time"] = now()
+        meta["duration"] = time.time() - started
+        meta["exception"] = failure is not None
+        if failure is not None and failure[1] is not None:
+            index = failure[1]
+            nb.cells[index].metadata["papermill"]["exception"] = True
+            nb.cells.insert(index, nbformat.v4.new_markdown_cell(
+                '<span id="papermill-error-cell" style="color:red; font-family:Helvetica Neue, Helvetica, Arial, sans-serif; font-size:2em;">Execution using papermill encountered an exception here and stopped:</span>',
+                metadata={"tags": ["papermill-error-cell-tag"]}))
+            count = nb.cells[index + 1].get("execution_count") or "?"
+            nb.cells.insert(0, nbformat.v4.new_markdown_cell(BANNER_SOURCE.format(n=count),
+                                                             metadata={"tags": ["papermill-error-cell-tag"]}))
+        save(nb, args.output)
+
+    # Turn SIGTERM into the same clean stop as Ctrl-C so the partial notebook is kept.
+    def on_sigterm(signum, frame):
+        raise KeyboardInterrupt()
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    current = None
+    try:
+        with client.setup_kernel():
+            for n, index in enumerate(code_cells, 1):
+                current = index
+                cell = nb.cells[index]
+                meta = cell.metadata["papermill"]
+                meta.update(start_time=now(), status="running")
+                t0 = time.time()
+                sys.stderr.write(f"[{n}/{len(code_cells)}] executing cell {index}\n")
+                sys.stderr.flush()
+                try:
+                    client.execute_cell(cell, index)
+                    meta.update(status="completed")
+                finally:
+                    meta.update(end_time=now(), duration=time.time() - t0)
+                    save(nb, args.output)
+                current = None
+    except CellExecutionError as e:
+        failure = (1, current, str(e))
+        nb.cells[current].metadata["papermill"]["status"] = "failed"
+    except (CellTimeoutError, TimeoutError) as e:
+        failure = (3, current, f"cell timed out after {args.timeout} s: {e}")
+        if current is not None:
+            nb.cells[current].metadata["papermill"]["status"] = "failed"
+    except KeyboardInterrupt:
+        failure = (130, current, "interrupted")
+        if current is not None:
+            nb.cells[current].metadata["papermill"]["status"] = "failed"
+    except DeadKernelError as e:
+        failure = (1, current, f"the kernel died: {e}")
+    except Exception as e:  # kernel could not start, etc.
+        failure = (2, current, f"{type(e).__name__}: {e}")
+    finish()
+    if failure is None:
+        return 0
+    code, index, message = failure
+    if index is not None:
+        cell = nb.cells[index + 2]  # two banner cells were inserted above it
+        detail = cell_text_outputs(cell)
+        sys.stderr.write(f"\nCell {index} (execution count {cell.get('execution_count')}) failed: {message.splitlines()[0] if message else ''}\n")
+        if detail:
+            sys.stderr.write(detail + "\n")
+    else:
+        sys.stderr.write(f"\nExecution failed: {message}\n")
+    sys.stderr.write(f"The partial notebook was saved to {args.output}\n")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// Runs after `npm install` / `npm ci`: builds lib/ (notebooks import the compiled JS through the
+// package's own name, because tslab cannot import .ts files from outside the notebook folder) and
+// registers the tslab Jupyter kernel so that it starts this project's tslab. Plain JS on purpose:
+// it runs before anything is compiled.
+'use strict';
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+
+function run(cmd, args, opts = {}) {
+  return spawnSync(cmd, args, { cwd: root, encoding: 'utf8', ...opts });
+}
+
+function build() {
+  const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
+  const r = run(process.execPath, [tsc, '-p', 'tsconfig.json'], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error('bn-lab: building lib/ failed (see the TypeScript errors above).');
+    process.exit(r.status ?? 1);
+  }
+}
+
+/**
+ * tslab type-checks notebooks with Node10 module resolution, which ignores a package's
+ * self-reference through "exports"; a node_modules/bn-lab link makes `import ... from 'bn-lab'`
+ * resolve for the checker exactly as it does for Node.
+ */
+function linkSelf() {
+  const fs = require('node:fs');
+  const link = path.join(root, 'node_modules', 'bn-lab');
+  fs.rmSync(link, { force: true, recursive: false });
+  fs.symlinkSync('..', link, process.platform === 'win32' ? 'junction' : 'dir');
+}
+
+function registerKernel() {
+  // Compiled by build() above; shared with the notebook runner so both find the same Python.
+  const { findJupyterPython, JUPYTER_HELP } = require('../dist/lib/runner/python.js');
+  const python = findJupyterPython(['jupyter_client']);
+  if (!python) {
+    console.warn(`bn-lab: Jupyter was not found, so the tslab kernel was not registered.\n${JUPYTER_HELP}`);
+    return;
+  }
+  const tslab = path.join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'tslab.cmd' : 'tslab');
+  const r = run(tslab, ['install', `--python=${python}`, `--binary=${tslab}`]);
+  if (r.status !== 0) {
+    console.warn(`bn-lab: registering the tslab kernel failed:\n${r.stdout}${r.stderr}\n  Retry with \`npm run kernel\`.`);
+    return;
+  }
+  console.log(`bn-lab: tslab kernel registered with ${python} (it runs ${tslab}).`);
+}
+
+const only = process.argv[2];
+if (only !== 'kernel') {
+  build();
+  linkSelf();
+}
+if (only !== 'build') registerKernel();
