@@ -1,2 +1,16 @@
-/** bn-lab: batch normalization experiments. */
-export const VERSION = "0.1.0";
+/**
+ * bn-lab: the shared library behind the batch-normalization notebooks. Notebooks import
+ * everything from here (`import { loadMnist, buildLeNet, fit } from 'bn-lab'`), so each cell
+ * reads like the seeds' Keras code while the plumbing stays testable in one place.
+ */
+export * from './models';
+export * from './training/fit';
+export * from './training/metrics';
+export { seededPermutation, sortByLabel } from './training/shuffle';
+export * from './plots/charts';
+export { showFigure, figureHtml, standaloneHtml } from './plots/plotly';
+export type { Figure } from './plots/plotly';
+export { inNotebook, showHtml } from './notebook/display';
+export { showTable, showResults } from './notebook/table';
+export { showImage } from './notebook/image';
+export { record } from './notebook/record';

@@ -86,14 +86,15 @@ def main():
     args = ap.parse_args()
 
     nb = nbformat.read(args.input, as_version=4)
-    parameters = {}
+    parameters, defaults = {}, {}
     if args.parameters_json:
         with open(args.parameters_json, encoding="utf-8") as f:
-            parameters = json.load(f)
+            given = json.load(f)
+        parameters, defaults = given.get("parameters", {}), given.get("default_parameters", {})
     kernel = args.kernel or nb.metadata.get("kernelspec", {}).get("name", "tslab")
     started = time.time()
     nb.metadata["papermill"] = {
-        "default_parameters": {},
+        "default_parameters": defaults,
         "parameters": parameters,
         "environment_variables": {},
         "input_path": args.input_path or args.input,

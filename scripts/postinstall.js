@@ -13,6 +13,19 @@ function run(cmd, args, opts = {}) {
   return spawnSync(cmd, args, { cwd: root, encoding: 'utf8', ...opts });
 }
 
+/**
+ * Applies patches/ to node_modules (patch-package). tslab 1.0.22 miscompiles `{ a }` when `a` was
+ * declared in an earlier cell (ReferenceError at run time); the patch fixes its converter.
+ */
+function applyPatches() {
+  const bin = path.join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'patch-package.cmd' : 'patch-package');
+  const r = run(bin, ['--error-on-fail'], { stdio: 'inherit', shell: process.platform === 'win32' });
+  if (r.status !== 0) {
+    console.error('bn-lab: applying patches/ failed; notebooks would misbehave, so the install stops here.');
+    process.exit(r.status ?? 1);
+  }
+}
+
 function build() {
   const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
   const r = run(process.execPath, [tsc, '-p', 'tsconfig.json'], { stdio: 'inherit' });
@@ -53,6 +66,7 @@ function registerKernel() {
 
 const only = process.argv[2];
 if (only !== 'kernel') {
+  applyPatches();
   build();
   linkSelf();
 }

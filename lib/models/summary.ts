@@ -25,12 +25,18 @@ export function countParams(model: tf.LayersModel): ParamCounts {
   return { total: trainable + nonTrainable, trainable, nonTrainable };
 }
 
+/** Formats a shape as Keras prints it: (None, 32, 32, 6). */
+export function formatShape(shape: tf.Shape | tf.Shape[]): string {
+  const one = (s: tf.Shape) => `(${s.map((d) => (d === null ? 'None' : d)).join(', ')})`;
+  return Array.isArray(shape[0]) ? (shape as tf.Shape[]).map(one).join(', ') : one(shape as tf.Shape);
+}
+
 /** The rows of a Keras-style summary: layer name and type, output shape, parameter count. */
 export function summaryRows(model: tf.LayersModel): SummaryRow[] {
   return model.layers.map((layer) => ({
     name: layer.name,
     type: layer.getClassName(),
-    outputShape: JSON.stringify(layer.outputShape).replace(/null/g, 'None').replace(/\[/g, '(').replace(/\]/g, ')'),
+    outputShape: formatShape(layer.outputShape),
     params: layer.countParams(),
   }));
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { readNotebook, writeNotebook, Notebook } from './notebook';
-import { injectParameters, ParamValue } from './parameters';
+import { injectParameters, notebookParameters, ParamValue } from './parameters';
 import { findJupyterPython, JUPYTER_HELP } from './python';
 import { readRecords } from './records';
 
@@ -55,14 +55,16 @@ export async function runNotebook(options: RunOptions): Promise<RunResult> {
   const input = resolve(options.input);
   const output = resolve(options.output ?? defaultOutputPath(options.input));
   const parameters = options.parameters ?? {};
-  const nb = injectParameters(readNotebook(input), parameters, options.input);
+  const original = readNotebook(input);
+  const nb = injectParameters(original, parameters, options.input);
+  const defaults = Object.fromEntries(notebookParameters(original).map((p) => [p.name, p.default ?? null]));
   const work = mkdtempSync(join(tmpdir(), 'bn-lab-run-'));
   const started = Date.now();
   try {
     const injected = join(work, basename(input));
     writeNotebook(injected, nb);
     const paramsFile = join(work, 'parameters.json');
-    writeFileSync(paramsFile, JSON.stringify(parameters));
+    writeFileSync(paramsFile, JSON.stringify({ parameters, default_parameters: defaults }));
     const args = [EXECUTOR, injected, output, '--parameters-json', paramsFile, '--input-path', input, '--cwd', resolve(options.cwd ?? dirname(input))];
     if (options.kernel) args.push('--kernel', options.kernel);
     if (options.timeout) args.push('--timeout', String(options.timeout));

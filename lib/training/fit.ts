@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { newLiveOutput } from '../notebook/display';
 import { EpochProgress, formatDuration, formatLogs } from './progress';
 import { seededPermutation, takeRows } from './shuffle';
 
@@ -36,7 +37,10 @@ export interface FitOptions {
   /** Reshuffle the training samples every epoch with a seeded permutation. */
   shuffle?: boolean;
   seed?: number;
-  /** 1: a progress line per epoch; 2: one line per epoch with no live bar; 0: silent. */
+  /**
+   * 1: a Keras progress bar per epoch; 2: one line per epoch without a bar (in a notebook a single
+   * line rewritten in place, so 1000 epochs do not flood the output); 0: silent.
+   */
   verbose?: 0 | 1 | 2;
   /** Printed before each epoch's progress line, e.g. the model's name. */
   label?: string;
@@ -85,6 +89,8 @@ export async function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, opt
   const steps = Math.ceil(n / batchSize);
   const history: History = { epoch: [], history: {}, seconds: 0 };
   const started = Date.now();
+  const summaryLine = verbose === 2 ? newLiveOutput() : null;
+  const printEvery = Math.max(1, Math.round(epochs / 10));
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
       const [ex, ey] = shuffle ? takeRows([trainX, trainY], seededPermutation(n, `${seed}:${epoch}`)) : [trainX, trainY];
@@ -110,7 +116,11 @@ export async function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, opt
       }
       history.epoch.push(epoch);
       progress.finish(logs);
-      if (verbose === 2) console.log(`${header}${formatLogs(logs)}`);
+      if (verbose === 2) {
+        const text = `${header} - ${formatDuration((Date.now() - started) / 1000)}${formatLogs(logs)}`;
+        if (summaryLine) summaryLine.text(text);
+        else if ((epoch + 1) % printEvery === 0 || epoch === epochs - 1) console.log(text);
+      }
       await options.onEpochEnd?.(epoch, logs);
     }
   } finally {

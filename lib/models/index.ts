@@ -1,0 +1,6 @@
+/** Model builders for the seeds' architectures, each with a `batchNorm` option. */
+export * from './lenet';
+export * from './cifar';
+export * from './mlp';
+export * from './summary';
+export { SeedStream } from './seeds';
