@@ -14,6 +14,7 @@ Exit codes: 0 success, 1 a cell failed, 2 usage or kernel start error, 3 timeout
 import argparse
 import datetime
 import json
+import math
 import os
 import signal
 import sys
@@ -112,7 +113,9 @@ def main():
             cell.outputs = []
             cell.execution_count = None
 
-    client = LoggingClient(nb, kernel_name=kernel, timeout=args.timeout,
+    # nbclient wants whole seconds.
+    timeout = int(math.ceil(args.timeout)) if args.timeout else None
+    client = LoggingClient(nb, kernel_name=kernel, timeout=timeout,
                            resources={"metadata": {"path": args.cwd or os.path.dirname(os.path.abspath(args.input_path or args.input))}})
     client.log_output = args.log_output
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
@@ -157,13 +160,14 @@ def main():
                     meta.update(end_time=now(), duration=time.time() - t0)
                     save(nb, args.output)
                 current = None
-    except CellExecutionError as e:
-        failure = (1, current, str(e))
-        nb.cells[current].metadata["papermill"]["status"] = "failed"
+    # CellTimeoutError is a CellExecutionError, so it must be caught first.
     except (CellTimeoutError, TimeoutError) as e:
         failure = (3, current, f"cell timed out after {args.timeout} s: {e}")
         if current is not None:
             nb.cells[current].metadata["papermill"]["status"] = "failed"
+    except CellExecutionError as e:
+        failure = (1, current, str(e))
+        nb.cells[current].metadata["papermill"]["status"] = "failed"
     except KeyboardInterrupt:
         failure = (130, current, "interrupted")
         if current is not None:

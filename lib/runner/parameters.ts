@@ -14,6 +14,8 @@ export interface ParamSpec {
   default: ParamValue | undefined;
   /** The comment after the declaration, used as help text. */
   help?: string;
+  /** The declared type annotation's text, if any (e.g. `'wasm' | 'cpu'`). */
+  annotation?: string;
 }
 
 function literalValue(node: ts.Expression): { value: ParamValue | undefined; type: ParamType } {
@@ -63,6 +65,7 @@ export function parseParameterCell(source: string): ParamSpec[] {
         type: annotatedType(decl.type) ?? literal.type,
         default: literal.value,
         help: comment?.trim() || undefined,
+        annotation: decl.type?.getText(file),
       });
     }
   }
@@ -121,13 +124,19 @@ export function validateParameters(specs: ParamSpec[], values: Record<string, un
 /**
  * The injected cell's source: one `const` per parameter whose value is a JSON literal, so no
  * value can ever be read as code (JSON string escaping covers quotes, backslashes and newlines;
- * U+2028/2029 are escaped as well because older JS parsers ended lines at them).
+ * U+2028/2029 are escaped as well because older JS parsers ended lines at them). Each gets the
+ * declared annotation, or its default's widened type, because `const x = 0` alone would type x as
+ * the literal 0 and make later cells' comparisons fail tslab's type check.
  */
-export function injectionSource(values: Record<string, ParamValue>): string {
+export function injectionSource(values: Record<string, ParamValue>, specs: ParamSpec[] = []): string {
+  const byName = new Map(specs.map((s) => [s.name, s]));
   const lines = Object.entries(values).map(([name, value]) => {
     if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new Error(`"${name}" is not a valid parameter name.`);
     const literal = JSON.stringify(value).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-    return `const ${name} = ${literal};`;
+    const spec = byName.get(name);
+    const widened = spec && ['number', 'string', 'boolean'].includes(spec.type) && value !== null ? spec.type : undefined;
+    const type = spec?.annotation ?? widened;
+    return `const ${name}${type ? `: ${type}` : ''} = ${literal};`;
   });
   return ['// Parameters', ...lines].join('\n');
 }
@@ -142,7 +151,7 @@ export function injectParameters(nb: Notebook, values: Record<string, ParamValue
   const at = findTaggedCell(copy, 'parameters');
   const cell: Cell = {
     cell_type: 'code',
-    source: injectionSource(values),
+    source: injectionSource(values, specs),
     metadata: { tags: ['injected-parameters'] },
     outputs: [],
     execution_count: null,
