@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { escapeHtml } from '../notebook/display';
+import { Notebook, readNotebook, sourceOf, writeFileAtomic } from './notebook';
+import { findJupyterPython, JUPYTER_HELP } from './python';
+import { readRecords } from './records';
+
+const TEMPLATES = resolve(__dirname, '..', '..', '..', 'scripts');
+
+/** One exported handout, as the index page lists it. */
+export interface Handout {
+  notebook: string;
+  html: string;
+  title: string;
+  ok: boolean;
+  seconds: number | null;
+  parameters: Record<string, unknown>;
+  records: Record<string, unknown>;
+}
+
+/** The notebook's title: its first Markdown heading, else its file name. */
+export function notebookTitle(nb: Notebook, fallback: string): string {
+  for (const cell of nb.cells) {
+    if (cell.cell_type !== 'markdown') continue;
+    const heading = sourceOf(cell).match(/^#\s+(.+)$/m);
+    if (heading) return heading[1].trim();
+  }
+  return fallback;
+}
+
+function run(cmd: string, args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code: code ?? 1, output }));
+  });
+}
+
+/**
+ * Converts one executed notebook to an HTML handout with nbconvert and the project's offline
+ * template (JupyterLab's look, no CDN scripts). Written to a temporary folder, then renamed, so a
+ * failed conversion never leaves a half-written handout.
+ */
+export async function exportHandout(notebookPath: string, outDir: string): Promise<Handout> {
+  const python = findJupyterPython(['nbconvert']);
+  if (!python) throw new Error(`Exporting handouts needs nbconvert, which was not found.\n${JUPYTER_HELP}`);
+  mkdirSync(outDir, { recursive: true });
+  const work = mkdtempSync(join(outDir, '.tmp-export-'));
+  const name = basename(notebookPath).replace(/\.ipynb$/, '');
+  try {
+    const r = await run(python, [
+      '-m', 'nbconvert', '--to', 'html', `--TemplateExporter.extra_template_basedirs=${TEMPLATES}`,
+      '--template', 'handout', '--output-dir', work, '--output', name, notebookPath,
+    ]);
+    if (r.code !== 0) throw new Error(`nbconvert failed on ${notebookPath}:\n${r.output.trim()}`);
+    const html = join(outDir, `${name}.html`);
+    renameSync(join(work, `${name}.html`), html);
+    const nb = readNotebook(notebookPath);
+    const meta = nb.metadata.papermill ?? {};
+    return {
+      notebook: notebookPath,
+      html,
+      title: notebookTitle(nb, name),
+      ok: meta.exception !== true,
+      seconds: typeof meta.duration === 'number' ? meta.duration : null,
+      parameters: meta.parameters ?? {},
+      records: readRecords(nb),
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function formatValue(v: unknown): string {
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(4);
+  if (Array.isArray(v)) return `[${v.map(formatValue).join(', ')}]`;
+  return JSON.stringify(v);
+}
+
+/** The index page: every handout with its title, status, parameters and recorded results. */
+export function indexHtml(handouts: Handout[], title = 'bn-lab: 배치 정규화 실습 노트북'): string {
+  const rows = handouts
+    .map((h) => {
+      const params = Object.entries(h.parameters).map(([k, v]) => `${escapeHtml(k)}=${escapeHtml(formatValue(v))}`).join(', ') || 'defaults';
+      const results = Object.entries(h.records).map(([k, v]) => `<li><code>${escapeHtml(k)}</code> = ${escapeHtml(formatValue(v))}</li>`).join('');
+      return (
+        `<tr><td><a href="${encodeURI(basename(h.html))}">${escapeHtml(h.title)}</a><br><small>${escapeHtml(basename(h.notebook))}</small></td>` +
+        `<td>${h.ok ? 'ok' : '<b style="color:#c00">failed</b>'}</td>` +
+        `<td>${h.seconds === null ? '' : `${h.seconds.toFixed(0)} s`}</td>` +
+        `<td><small>${params}</small></td><td><ul>${results}</ul></td></tr>`
+      );
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="ko"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<style>
+body { font-family: system-ui, "Apple SD Gothic Neo", "Malgun Gothic", "Noto Sans CJK KR", sans-serif; margin: 2em; }
+table { border-collapse: collapse; } td, th { border-bottom: 1px solid #ddd; padding: 6px 10px; vertical-align: top; text-align: left; }
+ul { margin: 0; padding-left: 1.2em; }
+</style></head>
+<body><h1>${escapeHtml(title)}</h1>
+<table><thead><tr><th>노트북</th><th>상태</th><th>실행 시간</th><th>매개변수</th><th>기록된 결과</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table></body></html>
+`;
+}
+
+/** Exports every executed notebook in `notebooksDir` and writes index.html beside the handouts. */
+export async function exportHandouts(notebooksDir: string, outDir: string): Promise<Handout[]> {
+  const notebooks = readdirSync(notebooksDir).filter((f) => f.endsWith('.ipynb')).sort();
+  if (notebooks.length === 0) throw new Error(`No executed notebooks in ${notebooksDir}; run \`npm start\` or \`npm run notebook\` first.`);
+  const handouts: Handout[] = [];
+  for (const nb of notebooks) handouts.push(await exportHandout(join(notebooksDir, nb), outDir));
+  writeFileAtomic(join(outDir, 'index.html'), indexHtml(handouts));
+  return handouts;
+}
