@@ -1,0 +1,67 @@
+import { join, resolve } from 'node:path';
+import { ParamValue } from './parameters';
+import { runNotebook, RunResult } from './execute';
+
+/** One notebook of the collection and its quick-profile parameters. */
+export interface CollectionEntry {
+  notebook: string;
+  /** Small sample counts and epochs: the whole collection in minutes on a laptop. */
+  quick: Record<string, ParamValue>;
+}
+
+/** Which settings a collection run uses: `quick` (documented small ones) or `full` (the seeds'). */
+export type Profile = 'quick' | 'full';
+
+/** The five notebooks in teaching order. */
+export const COLLECTION: CollectionEntry[] = [
+  { notebook: '01_lenet_mnist_bn.ipynb', quick: { trainCount: 5000, testCount: 1000 } },
+  { notebook: '02_why_bn_small_cifar_cnn.ipynb', quick: { trainCount: 2000, testCount: 500, epochs: 3 } },
+  { notebook: '03_iris_deep_mlp.ipynb', quick: { epochs: 200 } },
+  { notebook: '04_cifar_vgg_bn.ipynb', quick: { trainCount: 1000, testCount: 200, epochs: 3 } },
+  { notebook: '05_lenet_shuffle.ipynb', quick: { trainCount: 5000, testCount: 1000, shuffleTrainCount: 2000, shuffleTestCount: 500, shuffleEpochs: 3 } },
+];
+
+/** The project's notebooks folder. */
+export const NOTEBOOKS_DIR = resolve(__dirname, '..', '..', '..', 'notebooks');
+
+/** One row of the collection's summary. */
+export interface CollectionRow {
+  notebook: string;
+  parameters: Record<string, ParamValue>;
+  result: RunResult;
+}
+
+/** Runs every notebook of the collection with a profile's parameters, one after another. */
+export async function runCollection(profile: Profile, outDir: string, options: { logOutput?: boolean } = {}): Promise<CollectionRow[]> {
+  const rows: CollectionRow[] = [];
+  for (const entry of COLLECTION) {
+    const parameters = profile === 'quick' ? entry.quick : {};
+    console.error(`\n=== ${entry.notebook} (${profile}) ===`);
+    const result = await runNotebook({
+      input: join(NOTEBOOKS_DIR, entry.notebook),
+      output: join(outDir, entry.notebook),
+      parameters,
+      logOutput: options.logOutput,
+    });
+    rows.push({ notebook: entry.notebook, parameters, result });
+  }
+  return rows;
+}
+
+const short = (v: unknown): string =>
+  typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : Array.isArray(v) ? `[${v.map(short).join(', ')}]` : JSON.stringify(v);
+
+/** A plain-text table: notebook, status, duration, parameters, recorded results. */
+export function summaryTable(rows: CollectionRow[]): string {
+  const lines = rows.map((r) => [
+    r.notebook.replace(/\.ipynb$/, ''),
+    r.result.ok ? 'ok' : `FAILED (exit ${r.result.exitCode})`,
+    `${r.result.seconds.toFixed(0)} s`,
+    Object.entries(r.parameters).map(([k, v]) => `${k}=${short(v)}`).join(' ') || '(seed defaults)',
+    Object.entries(r.result.records).map(([k, v]) => `${k}=${short(v)}`).join(' '),
+  ]);
+  const header = ['notebook', 'status', 'time', 'parameters', 'results'];
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => Math.min(l[i].length, i < 3 ? 40 : 1e9))));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i < 4 ? c.padEnd(widths[i]) : c)).join('  ');
+  return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
+}

@@ -1,0 +1,26 @@
+/**
+ * `npm start` (quick profile) and `npm run start:full` (the seeds' settings): run all five
+ * notebooks into out/, export the HTML handouts to out/handouts/, and print a summary table.
+ */
+import { exportHandouts } from '../lib/runner/export';
+import { runCollection, summaryTable, Profile } from '../lib/runner/collection';
+
+async function main(): Promise<number> {
+  const profile: Profile = process.argv.includes('--full') ? 'full' : 'quick';
+  const outDir = 'out';
+  const started = Date.now();
+  const rows = await runCollection(profile, outDir, { logOutput: process.argv.includes('--log-output') });
+  const handouts = await exportHandouts(outDir, `${outDir}/handouts`);
+  console.log(`\n${summaryTable(rows)}\n`);
+  console.log(`${rows.length} notebooks in ${outDir}/, ${handouts.length} handouts + index in ${outDir}/handouts/index.html`);
+  console.log(`total ${((Date.now() - started) / 60000).toFixed(1)} min (${profile} profile)`);
+  return rows.every((r) => r.result.ok) ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    console.error(`error: ${e.message}`);
+    process.exit(2);
+  },
+);
