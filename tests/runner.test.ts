@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ts from 'typescript';
@@ -118,4 +118,21 @@ test('--timeout stops a long cell and keeps the partial notebook', async () => {
   assert.ok(r.seconds < 40, `took ${r.seconds}s`);
   assert.equal(r.records.step, 1);
   assert.equal(r.notebook!.metadata.papermill.exception, true);
+});
+
+test('sweep: every combination runs (2 kernels at once), then CSV and chart are written', async () => {
+  const { combinations, parseGrid, runSweep } = await import('../lib/runner/sweep');
+  assert.deepEqual(combinations(parseGrid([['a', '1,2'], ['b', 'x,true']])), [
+    { a: 1, b: 'x' }, { a: 1, b: true }, { a: 2, b: 'x' }, { a: 2, b: true },
+  ]);
+  const dir = tmp();
+  const runs = await runSweep(join(fixtures, 'params.ipynb'), { epochs: [1, 3], rate: [0.25] }, { outDir: dir, jobs: 2, onLog: () => {} });
+  assert.deepEqual(runs.map((r) => r.result.records.epochs_seen), [1, 3]);
+  const csv = readFileSync(join(dir, 'sweep.csv'), 'utf8').trim().split('\n');
+  assert.equal(csv[0], 'epochs,rate,status,seconds,epochs_seen,summary,output');
+  assert.match(csv[1], /^1,0\.25,ok,/);
+  assert.match(csv[2], /^3,0\.25,ok,/);
+  const html = readFileSync(join(dir, 'sweep.html'), 'utf8');
+  assert.equal(html.match(/class="bn-lab-chart"/g)?.length, 1, 'one chart: epochs_seen is the only numeric record');
+  assert.equal(html.match(/\* plotly\.js \(basic - minified\)/g)?.length, 1, 'plotly embedded once');
 });
