@@ -14,3 +14,4 @@ export { inNotebook, showHtml } from './notebook/display';
 export { showTable, showResults } from './notebook/table';
 export { showImage } from './notebook/image';
 export { record } from './notebook/record';
+export * from './backend/select';
