@@ -157,8 +157,10 @@ def main():
                 t0 = time.time()
                 sys.stderr.write(f"[{n}/{len(code_cells)}] executing cell {index}\n")
                 sys.stderr.flush()
+                # tslab sends no execute_input message, so number the prompts here as nbconvert does.
+                cell.execution_count = n
                 try:
-                    client.execute_cell(cell, index)
+                    client.execute_cell(cell, index, execution_count=n)
                     meta.update(status="completed")
                 finally:
                     meta.update(end_time=now(), duration=time.time() - t0)
