@@ -15,3 +15,4 @@ export { showTable, showResults } from './notebook/table';
 export { showImage } from './notebook/image';
 export { record } from './notebook/record';
 export * from './backend/select';
+export * from './data';

@@ -30,9 +30,9 @@ export function takeRows<T extends tf.Tensor>(tensors: T[], rows: Int32Array): T
  * Reorders samples so labels ascend (a stable sort): the worst case for training without
  * shuffling, where each batch holds only one or two classes.
  */
-export function sortByLabel<T extends tf.Tensor>(x: T, labels: T): [T, T] {
+export function sortByLabel<X extends tf.Tensor, Y extends tf.Tensor>(x: X, labels: Y): [X, Y] {
   const values = labels.dataSync();
   const order = Int32Array.from(values.keys()).sort((a, b) => values[a] - values[b] || a - b);
-  const [sx, sy] = takeRows([x, labels], order);
-  return [sx, sy];
+  const [sx, sy] = takeRows<tf.Tensor>([x, labels], order);
+  return [sx as X, sy as Y];
 }

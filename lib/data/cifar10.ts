@@ -1,0 +1,352 @@
+import * as tf from '@tensorflow/tfjs';
+import { mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import * as tar from 'tar';
+import { fileDigests, formatManifest, MANIFEST, readVerified, UnknownChecksumError, verifyFile } from './checksums';
+import {
+  cacheRoot, DATASETS, downloadUrl, locateDatasetFile, namedSource, officialUrl, ownSources, SourceDir, SourceOptions,
+} from './files';
+import type { LabeledImages } from './mnist';
+
+/** CIFAR-10's classes in label order, as the official batches.meta.txt lists them. */
+export const CIFAR10_CLASS_NAMES: readonly string[] = [
+  'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
+];
+
+/** One binary record: a label byte, then 32×32 red, green and blue planes, row-major. */
+export const CIFAR10_RECORD_BYTES = 1 + 3 * 32 * 32;
+
+/** The official archive's name, and the folder it unpacks to. */
+export const CIFAR10_ARCHIVE = 'cifar-10-binary.tar.gz';
+const BATCHES_DIR = 'cifar-10-batches-bin';
+/** The archive's public URL, which messages cite as the dataset's origin even when a mirror is configured. */
+const OFFICIAL_URL = officialUrl('cifar10', CIFAR10_ARCHIVE);
+const OFFICIAL_TRAIN = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
+const OFFICIAL_TEST = 'test_batch.bin';
+const META = 'batches.meta.txt';
+const PIXELS = 32 * 32;
+
+/** Record files found in a directory: the official batches, or files named train_*.bin / test_*.bin. */
+export interface Cifar10Layout {
+  dir: string;
+  kind: 'official' | 'records';
+  /** Training record files in reading order. */
+  train: string[];
+  /** Test record files in reading order. */
+  test: string[];
+  /** batches.meta.txt, if present. */
+  meta?: string;
+}
+
+async function listDir(dir: string): Promise<string[] | null> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if (['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) return null;
+    throw err;
+  }
+}
+
+/**
+ * Finds CIFAR-10 record files in `dir` (or in its cifar-10-batches-bin/), or null if there are none.
+ * Official batches are read in Keras's order (data_batch_1..5); other record files by name.
+ */
+export async function findCifar10Layout(dir: string): Promise<Cifar10Layout | null> {
+  const entries = await listDir(dir);
+  if (!entries) return null;
+  if (entries.includes(BATCHES_DIR)) {
+    const inner = await findCifar10Layout(path.join(dir, BATCHES_DIR));
+    if (inner) return inner;
+  }
+  const meta = entries.includes(META) ? path.join(dir, META) : undefined;
+  const officialTrain = OFFICIAL_TRAIN.filter((f) => entries.includes(f));
+  if (officialTrain.length > 0 || entries.includes(OFFICIAL_TEST)) {
+    return {
+      dir,
+      kind: 'official',
+      train: officialTrain.map((f) => path.join(dir, f)),
+      test: entries.includes(OFFICIAL_TEST) ? [path.join(dir, OFFICIAL_TEST)] : [],
+      meta,
+    };
+  }
+  const pick = (prefix: string) => entries.filter((f) => f.startsWith(prefix) && f.endsWith('.bin')).sort().map((f) => path.join(dir, f));
+  const train = pick('train');
+  const test = pick('test');
+  if (train.length === 0 && test.length === 0) return null;
+  return { dir, kind: 'records', train, test, meta };
+}
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Unpacks the official archive's cifar-10-batches-bin/ into `destDir` and writes a SHA256SUMS for
+ * the unpacked files, so later runs can verify them without the archive. Verifies the archive's
+ * md5 first. Unpacks into a temporary folder and renames it into place, so an interrupted run
+ * leaves no half-extracted folder behind.
+ */
+export async function extractCifar10Archive(archive: string, destDir: string, advice = ''): Promise<string> {
+  await verifyFile(archive, DATASETS.cifar10.files[CIFAR10_ARCHIVE], advice);
+  const tmp = await mkdtemp(path.join(destDir, '.extract-'));
+  try {
+    await tar.x({
+      file: archive,
+      cwd: tmp,
+      strict: true,
+      filter: (p) => p.replace(/^\.\//, '').startsWith(`${BATCHES_DIR}/`),
+    });
+    const out = path.join(tmp, BATCHES_DIR);
+    // The md5 already vouches for the official archive; this catches an archive trusted through a
+    // SHA256SUMS that does not hold the batches at all.
+    for (const name of [...OFFICIAL_TRAIN, OFFICIAL_TEST]) {
+      const file = path.join(out, name);
+      const size = (await isFile(file)) ? (await stat(file)).size : -1;
+      if (size <= 0 || size % CIFAR10_RECORD_BYTES !== 0) {
+        throw new Error(
+          `${archive} does not hold the CIFAR-10 binary batches: ${BATCHES_DIR}/${name} is ` +
+            (size < 0 ? 'missing' : `${size} bytes, not a whole number of ${CIFAR10_RECORD_BYTES}-byte records`) + '.',
+        );
+      }
+    }
+    const names = (await readdir(out)).filter((f) => f !== MANIFEST).sort();
+    const entries: [string, string][] = [];
+    for (const name of names) {
+      if (await isFile(path.join(out, name))) entries.push([name, (await fileDigests(path.join(out, name))).sha256]);
+    }
+    await writeFile(path.join(out, MANIFEST), formatManifest(entries));
+    const final = path.join(destDir, BATCHES_DIR);
+    // Only reached when the folder is missing or cannot be verified; the archive's copy replaces it.
+    await rm(final, { recursive: true, force: true });
+    await rename(out, final);
+    return final;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Where loadCifar10 reads from: the record files and where they came from. */
+export interface Cifar10Source {
+  layout: Cifar10Layout;
+  source: SourceDir;
+}
+
+const EXPECTED_LAYOUTS =
+  `${BATCHES_DIR}/ (the official batches with a ${MANIFEST}), data_batch_1..5.bin and test_batch.bin, ` +
+  `record files train_*.bin / test_*.bin with a ${MANIFEST}, or the official ${CIFAR10_ARCHIVE}`;
+
+/**
+ * Finds CIFAR-10 on disk (the `dir` option, else BN_LAB_CIFAR10_DIR, else the download cache),
+ * unpacking the official archive when only the archive is there, and downloading the archive into
+ * the cache when nothing is.
+ */
+export async function locateCifar10(options: SourceOptions = {}): Promise<Cifar10Source> {
+  const named = namedSource('cifar10', options);
+  const source = named ?? ownSources('cifar10', options).at(-1)!;
+  const archive = path.join(source.dir, CIFAR10_ARCHIVE);
+  const archiveAdvice = `Delete ${archive} and run again to download it afresh, or replace it with the official ${OFFICIAL_URL}.`;
+  let layout = await findCifar10Layout(source.dir);
+  // Batches without a manifest cannot be verified; if the archive sits beside them, re-derive them from it.
+  const unverifiable = layout?.kind === 'official' && !(await isFile(path.join(layout.dir, MANIFEST)));
+  if ((!layout || unverifiable) && (await isFile(archive))) {
+    await extractCifar10Archive(archive, source.dir, archiveAdvice);
+    layout = await findCifar10Layout(source.dir);
+  }
+  if (!layout && !named) {
+    const located = await locateDatasetFile('cifar10', CIFAR10_ARCHIVE, options);
+    await extractCifar10Archive(located.path, source.dir, archiveAdvice);
+    layout = await findCifar10Layout(source.dir);
+  }
+  if (!layout) {
+    throw new Error(
+      `CIFAR-10: no CIFAR-10 files in ${source.dir} (from ${source.label}). Expected ${EXPECTED_LAYOUTS}. ` +
+        `The official archive is ${OFFICIAL_URL}.`,
+    );
+  }
+  return { layout, source };
+}
+
+/** What loadCifar10 returns. */
+export interface Cifar10Data {
+  train: LabeledImages;
+  test: LabeledImages;
+  /** Class names in label order, from batches.meta.txt when present. */
+  classNames: string[];
+  /** The folder the records were read from. */
+  dir: string;
+}
+
+/** Options for loadCifar10. */
+export interface Cifar10Options extends SourceOptions {
+  /** The first N training images (across data_batch_1..5 in order, like Keras's x_train[:N]); default 50,000. */
+  trainCount?: number;
+  /** The first N test images; default 10,000. */
+  testCount?: number;
+  /** Divide by 255 so pixels are 0..1; default true. Pass false to standardize the raw values instead. */
+  scale?: boolean;
+}
+
+function fileAdvice(found: Cifar10Source, options: SourceOptions): string {
+  const url = downloadUrl('cifar10', CIFAR10_ARCHIVE, options);
+  if (found.source.origin === 'cache') {
+    return `Delete ${found.layout.dir} and run again; bn-lab unpacks it again from the verified archive (or downloads ${url}).`;
+  }
+  return (
+    `The folder came from ${found.source.label}. Replace the file with a fresh copy (the official data is ${OFFICIAL_URL}, ` +
+    `whose md5 bn-lab checks), or put ${CIFAR10_ARCHIVE} into ${found.source.dir} and bn-lab unpacks and records checksums itself.`
+  );
+}
+
+function tooManyMessage(split: 'train' | 'test', count: number, have: number, found: Cifar10Source, options: SourceOptions): string {
+  const what = split === 'train' ? 'training' : 'test';
+  const files = (split === 'train' ? found.layout.train : found.layout.test).map((f) => path.basename(f)).join(', ') || 'no files';
+  let how: string;
+  switch (found.source.origin) {
+    case 'env':
+      how =
+        `${DATASETS.cifar10.envVar} points at ${found.source.dir}: unset it to let bn-lab download and unpack the archive into ` +
+        `${path.join(cacheRoot(options), 'cifar10')}, or point it at a folder holding ${CIFAR10_ARCHIVE} or its ${BATCHES_DIR}/.`;
+      break;
+    case 'option':
+      how = `Pass a \`dir\` holding ${CIFAR10_ARCHIVE} or its ${BATCHES_DIR}/, or drop \`dir\` to let bn-lab download it.`;
+      break;
+    default:
+      how = `Ask for at most ${have}.`;
+  }
+  return (
+    `CIFAR-10: asked for ${count} ${what} images, but ${found.layout.dir} holds only ${have} (${files}). ` +
+    `The full dataset has 50,000 training and 10,000 test images; it comes from the official archive ${OFFICIAL_URL} ` +
+    `(md5 ${DATASETS.cifar10.files[CIFAR10_ARCHIVE].md5}). ${how}`
+  );
+}
+
+async function readSplit(split: 'train' | 'test', count: number, scale: boolean, found: Cifar10Source, options: SourceOptions): Promise<LabeledImages> {
+  const files = split === 'train' ? found.layout.train : found.layout.test;
+  const sizes: number[] = [];
+  for (const file of files) {
+    const size = (await stat(file)).size;
+    if (size % CIFAR10_RECORD_BYTES !== 0) {
+      throw new Error(
+        `${file} is truncated or not a CIFAR-10 binary file: ${size} bytes is not a whole number of ` +
+          `${CIFAR10_RECORD_BYTES}-byte records. ${fileAdvice(found, options)}`,
+      );
+    }
+    sizes.push(size / CIFAR10_RECORD_BYTES);
+  }
+  const have = sizes.reduce((a, b) => a + b, 0);
+  if (count > have) throw new Error(tooManyMessage(split, count, have, found, options));
+  const images = new Float32Array(count * PIXELS * 3);
+  const labelBytes = new Uint8Array(count);
+  const k = scale ? 1 / 255 : 1;
+  let i = 0;
+  for (let f = 0; f < files.length && i < count; f++) {
+    const bytes = await readVerified(files[f], undefined, fileAdvice(found, options));
+    const take = Math.min(sizes[f], count - i);
+    for (let r = 0; r < take; r++, i++) {
+      const rec = r * CIFAR10_RECORD_BYTES;
+      const label = bytes[rec];
+      if (label > 9) throw new Error(`${files[f]}: record ${r} has label ${label}, not a class 0..9; the file is not CIFAR-10.`);
+      labelBytes[i] = label;
+      // Records store whole colour planes; tfjs wants channels last (NHWC), as Keras's load_data returns.
+      const out = i * PIXELS * 3;
+      for (let p = 0; p < PIXELS; p++) {
+        images[out + 3 * p] = bytes[rec + 1 + p] * k;
+        images[out + 3 * p + 1] = bytes[rec + 1 + PIXELS + p] * k;
+        images[out + 3 * p + 2] = bytes[rec + 1 + 2 * PIXELS + p] * k;
+      }
+    }
+  }
+  return {
+    images: tf.tensor4d(images, [count, 32, 32, 3], 'float32'),
+    labels: tf.tensor1d(Float32Array.from(labelBytes), 'float32'),
+    labelBytes,
+  };
+}
+
+async function readClassNames(found: Cifar10Source, options: SourceOptions): Promise<string[]> {
+  if (!found.layout.meta) return [...CIFAR10_CLASS_NAMES];
+  const text = (await readVerified(found.layout.meta, undefined, fileAdvice(found, options))).toString('utf8');
+  const names = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  if (names.length !== 10) throw new Error(`${found.layout.meta} lists ${names.length} class names; CIFAR-10 has 10.`);
+  return names;
+}
+
+/**
+ * Loads CIFAR-10 as NHWC float tensors [n, 32, 32, 3] with float32 class ids, taking the first N
+ * records of each split. Reads the official batches (downloading, md5-checking and unpacking the
+ * official archive into the cache when needed) or folders of record files with a SHA256SUMS.
+ * Asking for more images than the files hold is an error that says how many exist and where the
+ * full dataset comes from.
+ */
+export async function loadCifar10(options: Cifar10Options = {}): Promise<Cifar10Data> {
+  const { trainCount = 50000, testCount = 10000, scale = true } = options;
+  for (const [name, value] of [['trainCount', trainCount], ['testCount', testCount]] as const) {
+    if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer (got ${value}).`);
+  }
+  const found = await locateCifar10(options);
+  if (found.layout.kind === 'official' && !(await isFile(path.join(found.layout.dir, MANIFEST)))) {
+    // Say up front what would otherwise surface as a bare "no known checksum" on the first batch.
+    throw new UnknownChecksumError(
+      found.layout.train[0] ?? found.layout.test[0],
+      `Or put the official ${CIFAR10_ARCHIVE} into ${found.source.dir}: bn-lab checks its md5, unpacks it and records the checksums itself.`,
+    );
+  }
+  const classNames = await readClassNames(found, options);
+  const train = await readSplit('train', trainCount, scale, found, options);
+  try {
+    const test = await readSplit('test', testCount, scale, found, options);
+    return { train, test, classNames, dir: found.layout.dir };
+  } catch (err) {
+    tf.dispose([train.images, train.labels]);
+    throw err;
+  }
+}
+
+/** Tensors standardized with the training set's statistics, and those statistics. */
+export interface Standardized<T extends tf.Tensor> {
+  /** The training tensor first, then the others, in the order given. */
+  tensors: T[];
+  /** Per-channel mean of the training tensor. */
+  mean: number[];
+  /** Per-channel population standard deviation (numpy's np.std) of the training tensor. */
+  std: number[];
+}
+
+/**
+ * Standardizes channels-last tensors with the TRAINING tensor's per-channel mean and standard
+ * deviation, as seed 003 does with np.mean/np.std over axes (0, 1, 2): using the test set's own
+ * statistics would leak it into preprocessing. Statistics are summed in float64 because float32
+ * sums over millions of 0..255 pixels lose digits.
+ */
+export function standardizePerChannel<T extends tf.Tensor>(train: T, ...others: T[]): Standardized<T> {
+  const channels = train.shape[train.rank - 1];
+  if (train.rank < 2 || train.size === 0) throw new Error(`standardizePerChannel needs a non-empty channels-last tensor (got shape [${train.shape}]).`);
+  for (const t of others) {
+    if (t.shape[t.rank - 1] !== channels) {
+      throw new Error(`standardizePerChannel: tensor of shape [${t.shape}] does not have the training set's ${channels} channels.`);
+    }
+  }
+  const values = train.dataSync();
+  const count = values.length / channels;
+  const sum = new Float64Array(channels);
+  for (let i = 0; i < values.length; i++) sum[i % channels] += values[i];
+  const mean = Array.from(sum, (s) => s / count);
+  const sq = new Float64Array(channels);
+  for (let i = 0; i < values.length; i++) {
+    const d = values[i] - mean[i % channels];
+    sq[i % channels] += d * d;
+  }
+  const std = Array.from(sq, (s) => Math.sqrt(s / count));
+  const flat = std.findIndex((s) => s === 0);
+  if (flat >= 0) throw new Error(`standardizePerChannel: channel ${flat} is constant in the training set (std 0), so it cannot be standardized.`);
+  const tensors = tf.tidy(() => {
+    const m = tf.tensor1d(mean, 'float32');
+    const s = tf.tensor1d(std, 'float32');
+    return [train, ...others].map((t) => t.sub(m).div(s) as T);
+  });
+  return { tensors, mean, std };
+}

@@ -1,0 +1,112 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { runNotebook, RunResult } from '../lib/runner/execute';
+import { Notebook } from '../lib/runner/notebook';
+import { ParamValue } from '../lib/runner/parameters';
+
+// Every notebook runs top to bottom under nbclient and the real tslab kernel, on the small real
+// fixtures in data/fixtures (pointed to through the loaders' environment variables).
+const root = resolve(__dirname, '..', '..');
+const env = {
+  BN_LAB_MNIST_DIR: join(root, 'data', 'fixtures', 'mnist'),
+  BN_LAB_CIFAR10_DIR: join(root, 'data', 'fixtures', 'cifar10'),
+  BN_LAB_BACKEND: '',
+};
+const outDir = mkdtempSync(join(tmpdir(), 'bn-lab-notebooks-'));
+
+async function run(name: string, parameters: Record<string, ParamValue>, output = name): Promise<RunResult> {
+  let log = '';
+  const result = await runNotebook({
+    input: join(root, 'notebooks', name),
+    output: join(outDir, output),
+    parameters,
+    env,
+    onLog: (t) => (log += t),
+  });
+  assert.equal(result.exitCode, 0, `${name} failed:\n${log.slice(-4000)}`);
+  return result;
+}
+
+/** All outputs of a given MIME type, as strings. */
+function outputs(nb: Notebook, mime: string): string[] {
+  // nbformat stores multi-line text as a list of lines.
+  const text = (d: unknown) => (Array.isArray(d) ? d.join('') : d);
+  return nb.cells.flatMap((c) => (c.outputs ?? []).map((o) => text(o.data?.[mime])).filter((d): d is string => typeof d === 'string'));
+}
+
+function streamText(nb: Notebook): string {
+  return nb.cells.flatMap((c) => (c.outputs ?? []).filter((o) => o.output_type === 'stream').map((o) => (Array.isArray(o.text) ? o.text.join('') : o.text ?? ''))).join('');
+}
+
+const charts = (nb: Notebook) => outputs(nb, 'text/html').filter((h) => h.includes('class="bn-lab-chart"')).length;
+const isRate = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
+const isLoss = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
+
+test('01 LeNet on MNIST: both models evaluate, the digit is predicted with 10 probabilities', async () => {
+  const r = await run('01_lenet_mnist_bn.ipynb', { trainCount: 200, testCount: 100 });
+  const nb = r.notebook!;
+  for (const key of ['test_acc_plain', 'test_acc_bn']) assert.ok(isRate(r.records[key]), `${key}=${r.records[key]}`);
+  for (const key of ['test_loss_plain', 'test_loss_bn']) assert.ok(isLoss(r.records[key]), `${key}=${r.records[key]}`);
+  assert.ok(Number.isInteger(r.records.predicted_class) && (r.records.predicted_class as number) >= 0 && (r.records.predicted_class as number) <= 9);
+  const text = streamText(nb);
+  for (let d = 0; d < 10; d++) assert.match(text, new RegExp(`${d}일 확률 = 0\\.\\d{6}`));
+  assert.match(text, /train images: \[ 200, 32, 32, 1 \]/);
+  assert.match(text, /backend (wasm|tensorflow|cpu)/);
+  assert.equal(outputs(nb, 'text/html').filter((h) => h.includes('bn-lab-summary')).length, 2, 'two model summaries');
+  assert.match(outputs(nb, 'text/html').join(''), /Total params: 62,274/);
+  assert.ok(charts(nb) >= 2, 'comparison and probability charts');
+  assert.equal(outputs(nb, 'text/html').filter((h) => h.includes('plotly.js (basic - minified)')).length, 1, 'plotly embedded once');
+});
+
+test('01 rerun with the same parameters and seed gives the same numbers', async () => {
+  const a = await run('01_lenet_mnist_bn.ipynb', { trainCount: 64, testCount: 32 }, 'rerun-a.ipynb');
+  const b = await run('01_lenet_mnist_bn.ipynb', { trainCount: 64, testCount: 32 }, 'rerun-b.ipynb');
+  assert.deepEqual(a.records, b.records);
+  const c = await run('01_lenet_mnist_bn.ipynb', { trainCount: 64, testCount: 32, seed: 2 }, 'rerun-c.ipynb');
+  assert.notDeepEqual(a.records.test_loss_bn, c.records.test_loss_bn, 'another seed changes the result');
+});
+
+test('02 small CIFAR CNN: trains with validation, curves and test accuracy', async () => {
+  const r = await run('02_why_bn_small_cifar_cnn.ipynb', { trainCount: 100, testCount: 50, epochs: 2, batchSize: 32 });
+  assert.ok(isRate(r.records.test_acc) && isLoss(r.records.test_loss));
+  assert.ok(charts(r.notebook!) >= 1);
+  assert.match(streamText(r.notebook!), /classes: airplane, automobile, bird, cat/);
+});
+
+test('03 iris: the danfojs pipeline shows each step, both MLPs train and evaluate', async () => {
+  const r = await run('03_iris_deep_mlp.ipynb', { epochs: 5 });
+  const nb = r.notebook!;
+  const tables = outputs(nb, 'text/html').filter((h) => h.includes('class="dataframe'));
+  assert.ok(tables.length >= 6, `dataframe steps shown: ${tables.length}`);
+  assert.match(tables.join(''), /150 rows × 4 columns/);
+  assert.match(tables.join(''), /Y_setosa/);
+  assert.match(tables.join(''), /virginica/);
+  assert.match(streamText(nb), /X: \[ 150, 4 \] Y: \[ 150, 3 \]/);
+  assert.match(streamText(nb), /train: 105 test: 45/);
+  for (const key of ['test_acc_plain', 'test_acc_bn']) assert.ok(isRate(r.records[key]), `${key}=${r.records[key]}`);
+  assert.ok(charts(nb) >= 3);
+});
+
+test('04 VGG-style CNN: standardized data, curves, overfitting readout', async () => {
+  const r = await run('04_cifar_vgg_bn.ipynb', { trainCount: 60, testCount: 20, epochs: 2, batchSize: 16 });
+  assert.ok(isRate(r.records.test_acc));
+  assert.ok([1, 2].includes(r.records.best_val_epoch as number));
+  assert.ok(charts(r.notebook!) >= 1);
+  assert.match(streamText(r.notebook!), /channel mean \(R, G, B\)/);
+});
+
+test('05 shuffle vs no shuffle: per-epoch losses of three runs from the same initial weights', async () => {
+  const r = await run('05_lenet_shuffle.ipynb', { trainCount: 100, testCount: 50, shuffleTrainCount: 100, shuffleTestCount: 50, shuffleEpochs: 2 });
+  for (const key of ['loss_no_shuffle', 'loss_shuffle', 'loss_sorted_no_shuffle']) {
+    const losses = r.records[key] as number[];
+    assert.equal(losses.length, 2, key);
+    assert.ok(losses.every(isLoss), key);
+  }
+  assert.notDeepEqual(r.records.loss_no_shuffle, r.records.loss_shuffle, 'shuffling changes the batches');
+  assert.ok(isRate(r.records.test_acc));
+  assert.match(streamText(r.notebook!), /No Shuffle loss : \[/);
+  assert.ok(charts(r.notebook!) >= 2);
+});
