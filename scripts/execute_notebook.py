@@ -67,15 +67,32 @@ def cell_text_outputs(cell):
 
 
 class LoggingClient(NotebookClient):
-    """Echoes the kernel's stream output to this process's stderr when --log-output is on."""
+    """Echoes the kernel's output to stderr when --log-output is on: streams as they come, and
+    plain-text displays (bn-lab's progress bars update one display in place) at most every 2 s."""
 
     log_output = False
+    _last_shown = {}
 
-    def output(self, outs, msg, display_id, cell_index):
-        if self.log_output and msg["msg_type"] == "stream":
-            sys.stderr.write(msg["content"].get("text", ""))
+    def process_message(self, msg, cell, cell_index):
+        if self.log_output:
+            self._echo(msg)
+        return super().process_message(msg, cell, cell_index)
+
+    def _echo(self, msg):
+        kind, content = msg["msg_type"], msg["content"]
+        text = None
+        if kind == "stream":
+            text = content.get("text", "")
+        elif kind in ("display_data", "update_display_data"):
+            plain = content.get("data", {}).get("text/plain")
+            key = content.get("transient", {}).get("display_id")
+            now = time.time()
+            if plain and (kind == "display_data" or now - self._last_shown.get(key, 0) >= 2):
+                self._last_shown[key] = now
+                text = plain + "\n"
+        if text:
+            sys.stderr.write(text)
             sys.stderr.flush()
-        return super().output(outs, msg, display_id, cell_index)
 
 
 def main():
