@@ -45,7 +45,7 @@ export class EpochProgress {
   update(step: number, logs: Record<string, number>): void {
     if (!this.out) return;
     const now = Date.now();
-    if (now - this.lastDraw < 250 && step < this.steps) return;
+    if (now - this.lastDraw < 500 && step < this.steps) return;
     this.lastDraw = now;
     const elapsed = (now - this.started) / 1000;
     const eta = (elapsed / step) * (this.steps - step);
