@@ -136,3 +136,13 @@ test('sweep: every combination runs (2 kernels at once), then CSV and chart are 
   assert.equal(html.match(/class="bn-lab-chart"/g)?.length, 1, 'one chart: epochs_seen is the only numeric record');
   assert.equal(html.match(/\* plotly\.js \(basic - minified\)/g)?.length, 1, 'plotly embedded once');
 });
+
+test('the patched tslab kernel survives a flood of display updates and compiles shorthand properties', async () => {
+  // Unpatched, zeromq throws EBUSY on overlapping sends and the kernel dies; `{ updates }` naming a
+  // variable from an earlier cell threw ReferenceError.
+  const r = await runNotebook({ input: join(fixtures, 'display-flood.ipynb'), output: join(tmp(), 'flood.ipynb'), ...quiet });
+  assert.equal(r.exitCode, 0);
+  assert.deepEqual(r.records.after, { updates: 5000 });
+  const live = r.notebook!.cells[1].outputs!.find((o) => o.output_type === 'display_data');
+  assert.equal([live?.data?.['text/plain']].flat().join(''), 'step 5000', 'the display holds its last update');
+});

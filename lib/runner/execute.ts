@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { readNotebook, writeNotebook, Notebook } from './notebook';
+import { findTaggedCell, readNotebook, writeNotebook, Notebook } from './notebook';
 import { injectParameters, notebookParameters, ParamValue } from './parameters';
 import { findJupyterPython, JUPYTER_HELP } from './python';
 import { readRecords } from './records';
@@ -57,7 +57,7 @@ export async function runNotebook(options: RunOptions): Promise<RunResult> {
   const parameters = options.parameters ?? {};
   const original = readNotebook(input);
   const nb = injectParameters(original, parameters, options.input);
-  const defaults = Object.fromEntries(notebookParameters(original).map((p) => [p.name, p.default ?? null]));
+  const defaults = findTaggedCell(original, 'parameters') < 0 ? {} : Object.fromEntries(notebookParameters(original).map((p) => [p.name, p.default ?? null]));
   const work = mkdtempSync(join(tmpdir(), 'bn-lab-run-'));
   const started = Date.now();
   try {
