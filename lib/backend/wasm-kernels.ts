@@ -82,12 +82,306 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: {}
   }
 }
 
+/** Conv2DBackpropInput's attributes (tfjs never sends dilations here: its conv2d gradient rejects them). */
+type Conv2DBackpropInputAttrs = tf.Conv2DBackpropInputAttrs;
+
+/** The stock kernels this module replaces, kept for the cases the replacements do not cover. */
+const stock = new Map<string, tf.KernelFunc>();
+
 /**
- * Gives wasm the Conv2DBackpropFilter it lacks, so conv nets can train there. Safe to call
- * repeatedly, and a no-op once a future tfjs-backend-wasm ships its own kernel.
+ * dx is the transposed convolution of dy: with dy's rows and columns spread s apart (s - 1 zeros
+ * between neighbours), dx = conv(spread dy, filter rotated 180° with in/out channels swapped),
+ * padded k - 1 - pad before. One XNNPACK conv replaces wasm's stock scalar loop, which was the
+ * biggest cost of a training step. The zero spreading costs s² extra multiplies, which is cheap
+ * for the strided layers here (LeNet's 1×1/5 conv sees a 1×1 dy).
+ */
+function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const backend = args.backend as tf.KernelBackend;
+  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
+  // The forward Conv2D on wasm is NHWC-only; the stock kernel handles NCHW (slowly).
+  if (attrs.dataFormat === 'NCHW') return stock.get('Conv2DBackpropInput')!(args) as tf.TensorInfo;
+  const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape as Shape4, attrs.strides, 1,
+    attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+  const { batchSize, inChannels, outChannels, filterHeight: kh, filterWidth: kw, padInfo } = info;
+  const stride: Pair = [info.strideHeight, info.strideWidth];
+  const out: Pair = [info.outHeight, info.outWidth];
+  const size: Pair = [info.inHeight, info.inWidth];
+  const k: Pair = [kh, kw];
+  if (dy.shape.join() !== [batchSize, ...out, outChannels].join()) {
+    throw new Error(`Conv2DBackpropInput: dy has shape [${dy.shape}], expected [${[batchSize, ...out, outChannels]}].`);
+  }
+  // Spread dy to out*s rows (trailing zeros included, which keeps it to one Pad), then pad so the
+  // conv's output covers dx exactly. XNNPACK takes no negative padding: where the formula asks for
+  // one (explicit pads larger than k - 1), pad 0 and crop the surplus rows afterwards.
+  const spread: Pair = [out[0] * stride[0], out[1] * stride[1]];
+  const before = [0, 1].map((i) => k[i] - 1 - (i === 0 ? padInfo.top : padInfo.left));
+  const after = [0, 1].map((i) => size[i] + k[i] - 1 - before[i] - spread[i]);
+  const crop = before.map((b) => Math.max(0, -b));
+
+  const temps: tf.TensorInfo[] = [];
+  const keep = (t: tf.TensorInfo): tf.TensorInfo => (temps.push(t), t);
+  try {
+    const { top, bottom, left, right } = padInfo;
+    if (out[0] === 1 && out[1] === 1 && kh === size[0] && kw === size[1] && top + bottom + left + right === 0) {
+      // One window covers the whole input (LeNet's last 5×5 conv on a 5×5 map): dx is dy times
+      // the filter as a [kh*kw*ci, co] matrix, where the padded conv would multiply mostly zeros.
+      const a = keep(runWasm(backend, 'Reshape', { x: dy }, { shape: [1, batchSize, outChannels] }));
+      const w = keep(runWasm(backend, 'Reshape', { x: filter }, { shape: [1, kh * kw * inChannels, outChannels] }));
+      const rows = keep(runWasm(backend, 'BatchMatMul', { a, b: w }, { transposeA: false, transposeB: true }));
+      return runWasm(backend, 'Reshape', { x: rows }, { shape: [batchSize, kh, kw, inChannels] });
+    }
+    let input = dy;
+    if (stride[0] > 1 || stride[1] > 1) {
+      const six = keep(runWasm(backend, 'Reshape', { x: dy }, { shape: [batchSize, out[0], 1, out[1], 1, outChannels] }));
+      const padded = keep(runWasm(backend, 'PadV2', { x: six }, {
+        paddings: [[0, 0], [0, 0], [0, stride[0] - 1], [0, 0], [0, stride[1] - 1], [0, 0]], constantValue: 0,
+      }));
+      input = keep(runWasm(backend, 'Reshape', { x: padded }, { shape: [batchSize, ...spread, outChannels] }));
+    }
+    const flipped = keep(runWasm(backend, 'Reverse', { x: filter }, { dims: [0, 1] }));
+    const w = keep(runWasm(backend, 'Transpose', { x: flipped }, { perm: [0, 1, 3, 2] }));
+    let dx = runWasm(backend, 'Conv2D', { x: input, filter: w }, {
+      strides: 1, dilations: 1, dataFormat: 'NHWC',
+      pad: [[0, 0], [Math.max(0, before[0]), Math.max(0, after[0])], [Math.max(0, before[1]), Math.max(0, after[1])], [0, 0]],
+    });
+    if (dx.shape[1] !== size[0] || dx.shape[2] !== size[1]) {
+      keep(dx);
+      dx = runWasm(backend, 'Slice', { x: dx }, { begin: [0, crop[0], crop[1], 0], size: [batchSize, ...size, inChannels] });
+    }
+    return dx;
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+}
+
+/** The parts of tfjs-backend-wasm's BackendWasm these kernels use (not in its public typings). */
+interface WasmBackend extends tf.KernelBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/**
+ * Tile by memory copies on the wasm heap. The stock kernel computes every output element's source
+ * index with a division per dimension; BN's gradient tiles a [1,1,1,C] vector to the whole
+ * activation (tfjs-core's FusedBatchNorm gradient), which made Tile the largest cost of a BN step.
+ * Here x is written once into the output's corner, then each dimension, innermost first, is filled
+ * by doubling copyWithin (memmove) of the block already written.
+ */
+function tile(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const backend = args.backend as WasmBackend;
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const { reps } = args.attrs as unknown as tf.TileAttrs;
+  if (x.dtype === 'string' || x.shape.length === 0) return stock.get('Tile')!(args) as tf.TensorInfo;
+  const shape = x.shape;
+  const rank = shape.length;
+  const outShape = shape.map((d, i) => d * reps[i]);
+  const out = backend.makeOutput(outShape, x.dtype);
+  if (outShape.some((d) => d === 0)) return out;
+  // Views after makeOutput: allocating may grow (and so detach) the heap.
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  const outStrides = [...tf.util.computeStrides(outShape), 1]; // computeStrides omits the last (1)
+  const prefixes = (d: number) => shape.slice(0, d).reduce((a, b) => a * b, 1);
+  // Offset in `out` of the d-dimensional prefix index number p (over x's extents, row-major).
+  const offsetOf = (p: number, d: number) => {
+    let off = 0;
+    for (let j = d - 1; j >= 0; j--) {
+      off += (p % shape[j]) * outStrides[j];
+      p = Math.floor(p / shape[j]);
+    }
+    return off;
+  };
+  const row = shape[rank - 1];
+  for (let p = 0, n = prefixes(rank - 1); p < n; p++) dst.set(src.subarray(p * row, (p + 1) * row), offsetOf(p, rank - 1));
+  for (let d = rank - 1; d >= 0; d--) {
+    if (reps[d] === 1) continue;
+    // Dimensions after d are complete, so x's extent along d is one contiguous run per prefix.
+    const unit = shape[d] * outStrides[d];
+    const full = outShape[d] * outStrides[d];
+    for (let p = 0, n = prefixes(d); p < n; p++) {
+      const start = offsetOf(p, d);
+      for (let have = unit; have < full; have *= 2) {
+        dst.copyWithin(start + have, start, start + Math.min(have, full - have));
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Sum or Mean over leading axes (BN's statistics and gradients reduce NHWC over N, H and W) as one
+ * XNNPACK average pool over x viewed as a [1, N*H, W, C] image (then times N*H*W for Sum). The
+ * stock kernels transpose the whole tensor to put those axes last first, ~10x slower; a GEMM with
+ * a ones vector repacks x as weights and a JS loop are both slower than the pool.
+ */
+function leadingReduction(kind: 'Sum' | 'Mean') {
+  return function reduceLeading(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+    const backend = args.backend as tf.KernelBackend;
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+    const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
+    if (x.dtype !== 'float32' || !leading || tf.util.sizeFromShape(x.shape) < 4096) {
+      return stock.get(kind)!(args) as tf.TensorInfo;
+    }
+    // The last reduced axis becomes the pool's width, the others its height.
+    const width = x.shape[axes.length - 1];
+    const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
+    const kept = x.shape.slice(axes.length);
+    const temps: tf.TensorInfo[] = [];
+    const keep = (t: tf.TensorInfo): tf.TensorInfo => (temps.push(t), t);
+    try {
+      const image = keep(runWasm(backend, 'Reshape', { x }, { shape: [1, rows / width, width, tf.util.sizeFromShape(kept)] }));
+      let result = keep(runWasm(backend, 'AvgPool', { x: image }, { filterSize: [rows / width, width], strides: 1, pad: 'valid' }));
+      if (kind === 'Sum') {
+        const count = keep(runWasm(backend, 'Fill', {}, { shape: [], value: rows, dtype: 'float32' }));
+        result = keep(runWasm(backend, 'Multiply', { a: result, b: count }));
+      }
+      return runWasm(backend, 'Reshape', { x: result }, { shape: keepDims ? [...axes.map(() => 1), ...kept] : kept });
+    } finally {
+      for (const t of temps) backend.disposeData(t.dataId);
+    }
+  };
+}
+
+/** Below this many output elements the stock broadcasting loop is as fast as tiling first. */
+const TILE_BROADCAST_MIN = 1 << 14;
+
+/**
+ * Binary ops whose operands broadcast, run on operands expanded by the fast Tile above: wasm's
+ * broadcasting path is a per-element index loop ~10x slower than its same-shape path, and BN's
+ * forward and backward passes multiply and add per-channel vectors into whole activations.
+ */
+function broadcastByTiling(kernelName: string) {
+  return function binaryBroadcast(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+    const backend = args.backend as tf.KernelBackend;
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const run = stock.get(kernelName)!;
+    if (a.dtype !== b.dtype || a.dtype === 'string' || a.shape.join() === b.shape.join()) return run(args) as tf.TensorInfo;
+    const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    if (tf.util.sizeFromShape(outShape) < TILE_BROADCAST_MIN) return run(args) as tf.TensorInfo;
+    const temps: tf.TensorInfo[] = [];
+    const expand = (t: tf.TensorInfo): tf.TensorInfo => {
+      if (t.shape.join() === outShape.join()) return t;
+      const full = [...outShape.slice(0, outShape.length - t.shape.length).map(() => 1), ...t.shape];
+      const r = runWasm(backend, 'Reshape', { x: t }, { shape: full });
+      temps.push(r);
+      const tiled = tile({ inputs: { x: r }, backend, attrs: { reps: outShape.map((d, i) => d / full[i]) } });
+      temps.push(tiled);
+      return tiled;
+    };
+    try {
+      return run({ inputs: { a: expand(a), b: expand(b) }, backend, attrs: args.attrs }) as tf.TensorInfo;
+    } finally {
+      for (const t of temps) backend.disposeData(t.dataId);
+    }
+  };
+}
+
+/**
+ * BatchMatMul with a transposed operand, transposed explicitly first: wasm's kernel sends
+ * transposeA to a scalar loop (~60x slower than XNNPACK's GEMM for a dense layer's weight
+ * gradient) and transposeB to a slower path too; a Transpose costs a fraction of either.
+ */
+function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const backend = args.backend as tf.KernelBackend;
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
+  const matMul = stock.get('BatchMatMul')!;
+  if (!transposeA && !transposeB) return matMul(args) as tf.TensorInfo;
+  const swapLast = (t: tf.TensorInfo) => {
+    const perm = t.shape.map((_, i) => i);
+    [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
+    return runWasm(backend, 'Transpose', { x: t }, { perm });
+  };
+  const temps: tf.TensorInfo[] = [];
+  try {
+    const aa = transposeA ? (temps.push(swapLast(a)), temps[temps.length - 1]) : a;
+    const bb = transposeB ? (temps.push(swapLast(b)), temps[temps.length - 1]) : b;
+    return matMul({ inputs: { a: aa, b: bb }, backend, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo;
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+}
+
+/**
+ * MaxPoolGrad as one pass over the windows on the heap: find each window's first maximum per
+ * channel (row-major, strictly greater wins, as tfjs's cpu kernel does) and add dy there. The
+ * stock wasm kernel, ~20x slower than the forward pool, rescans windows for every dx element.
+ */
+function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const backend = args.backend as WasmBackend;
+  const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
+  if (input.dtype !== 'float32' || dy.dtype !== 'float32') return stock.get('MaxPoolGrad')!(args) as tf.TensorInfo;
+  const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, filterSize, strides, 1, pad, dimRoundingMode);
+  const { batchSize, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW,
+    filterHeight: FH, filterWidth: FW, strideHeight: SH, strideWidth: SW, padInfo } = info;
+  const out = backend.makeOutput(input.shape, 'float32');
+  // Views after makeOutput (allocation may grow the heap); malloc'd memory is not zeroed.
+  const x = backend.typedArrayFromHeap(input) as Float32Array;
+  const g = backend.typedArrayFromHeap(dy) as Float32Array;
+  const dx = backend.typedArrayFromHeap(out) as Float32Array;
+  dx.fill(0);
+  const best = new Float32Array(C);
+  const where = new Int32Array(C);
+  for (let b = 0; b < batchSize; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = oh * SH - padInfo.top;
+      for (let ow = 0; ow < OW; ow++) {
+        const w0 = ow * SW - padInfo.left;
+        best.fill(-Infinity);
+        where.fill(-1);
+        for (let h = Math.max(0, h0); h < Math.min(H, h0 + FH); h++) {
+          for (let w = Math.max(0, w0); w < Math.min(W, w0 + FW); w++) {
+            const base = ((b * H + h) * W + w) * C;
+            for (let c = 0; c < C; c++) {
+              const v = x[base + c];
+              if (v > best[c]) {
+                best[c] = v;
+                where[c] = base + c;
+              }
+            }
+          }
+        }
+        const gBase = ((b * OH + oh) * OW + ow) * C;
+        for (let c = 0; c < C; c++) if (where[c] >= 0) dx[where[c]] += g[gBase + c];
+      }
+    }
+  }
+  return out;
+}
+
+/** The replacement kernels, so a repeated registration never wraps one of them as "stock". */
+const ours = new Set<tf.KernelFunc>();
+
+/** Replaces a stock wasm kernel once, keeping the original for the cases the replacement delegates. */
+function override(kernelName: string, kernelFunc: tf.KernelFunc): void {
+  const current = tf.getKernel(kernelName, 'wasm');
+  if (current != null && ours.has(current.kernelFunc)) return;
+  ours.add(kernelFunc);
+  if (current != null) {
+    stock.set(kernelName, current.kernelFunc);
+    tf.unregisterKernel(kernelName, 'wasm');
+  }
+  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc, setupFunc: current?.setupFunc });
+}
+
+/**
+ * Gives wasm the Conv2DBackpropFilter it lacks, so conv nets can train there, and replaces its slow
+ * stock training kernels (see each one's comment) with faster ones. The stock kernels stay
+ * available to the replacements for the cases they do not cover. Safe to call repeatedly.
  */
 export function registerWasmKernels(): void {
   if (tf.getKernel('Conv2DBackpropFilter', 'wasm') == null) {
     tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter });
   }
+  override('Conv2DBackpropInput', conv2DBackpropInput as tf.KernelFunc);
+  override('Tile', tile as tf.KernelFunc);
+  override('BatchMatMul', batchMatMul as tf.KernelFunc);
+  override('Sum', leadingReduction('Sum') as tf.KernelFunc);
+  override('Mean', leadingReduction('Mean') as tf.KernelFunc);
+  override('MaxPoolGrad', maxPoolGrad as tf.KernelFunc);
+  for (const op of ['Multiply', 'Add', 'Sub', 'RealDiv']) override(op, broadcastByTiling(op) as tf.KernelFunc);
 }

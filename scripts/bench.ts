@@ -1,0 +1,285 @@
+/**
+ * Training-throughput benchmark (issue #4): each model family of the collection, trained with
+ * trainOnBatch (Adam 1e-3, cross-entropy) on every available tfjs backend, against PyTorch on the
+ * same machine, plus an estimate of the collection's wall time. Inputs are seeded random numbers:
+ * throughput does not depend on pixel values, and it keeps the benchmark free of dataset files.
+ *
+ * Run: `node dist/scripts/bench.js [--backends wasm,cpu] [--steps N] [--warmup N] [--families a,b] [--no-torch]`
+ * Writes out/bench-<timestamp>.json.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { buildIrisMlp, buildLeNet, buildSmallCifarCnn, buildVggCnn } from '../lib/models';
+import { compileClassifier } from '../lib/training/fit';
+import { BackendName, describeBackend, initBackend } from '../lib/backend/select';
+
+/** A model family as the notebooks train it. */
+interface Family {
+  name: string;
+  label: string;
+  batch: number;
+  inputShape: number[];
+  classes: number;
+  onehot: boolean;
+  build: () => tf.LayersModel;
+}
+
+const FAMILIES: Family[] = [
+  { name: 'lenet', label: 'LeNet+BN 32x32x1', batch: 32, inputShape: [32, 32, 1], classes: 10, onehot: false,
+    build: () => buildLeNet({ batchNorm: true }) },
+  { name: 'lenet_s5', label: 'LeNet+BN conv3 1x1/5', batch: 32, inputShape: [32, 32, 1], classes: 10, onehot: false,
+    build: () => buildLeNet({ batchNorm: true, conv3: { kernelSize: 1, strides: 5 } }) },
+  { name: 'small_cnn', label: 'small CIFAR CNN+BN', batch: 256, inputShape: [32, 32, 3], classes: 10, onehot: false,
+    build: () => buildSmallCifarCnn({ batchNorm: true }) },
+  { name: 'vgg', label: 'VGG CIFAR CNN+BN', batch: 32, inputShape: [32, 32, 3], classes: 10, onehot: false,
+    build: () => buildVggCnn({ batchNorm: true }) },
+  { name: 'iris', label: 'iris MLP+BN', batch: 32, inputShape: [4], classes: 3, onehot: true,
+    build: () => buildIrisMlp({ batchNorm: true }) },
+];
+
+/** One family on one engine (a tfjs backend, or torch at a thread count). */
+interface Result {
+  family: string;
+  engine: string;
+  batch: number;
+  steps: number;
+  msPerStep: number;
+  imagesPerSec: number;
+  evalImagesPerSec: number;
+  peakRssMB?: number;
+  peakTensorMB?: number;
+  note?: string;
+}
+
+function parseArgs(argv: string[]) {
+  const get = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  return {
+    backends: (get('--backends') ?? 'tensorflow,wasm,cpu').split(',') as BackendName[],
+    steps: Number(get('--steps') ?? 20),
+    warmup: Number(get('--warmup') ?? 3),
+    families: (get('--families') ?? FAMILIES.map((f) => f.name).join(',')).split(','),
+    torch: !argv.includes('--no-torch'),
+  };
+}
+
+/** Seeded inputs and labels for one batch. */
+function batchData(f: Family): [tf.Tensor, tf.Tensor] {
+  const x = tf.randomNormal([f.batch, ...f.inputShape], 0, 1, 'float32', 7);
+  const ids = tf.randomUniform([f.batch], 0, f.classes, 'int32', 8);
+  const y = f.onehot ? tf.oneHot(ids, f.classes) : ids.cast('float32');
+  ids.dispose();
+  return [x, y];
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+async function benchTfjs(f: Family, backend: BackendName, steps: number, warmup: number): Promise<Result> {
+  const model = f.build();
+  compileClassifier(model, { learningRate: 1e-3, labels: f.onehot ? 'onehot' : 'sparse' });
+  const [x, y] = batchData(f);
+  let peakRss = process.memoryUsage().rss;
+  let peakTensor = tf.memory().numBytes;
+  const sample = () => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    peakTensor = Math.max(peakTensor, tf.memory().numBytes);
+  };
+  for (let i = 0; i < warmup; i++) await model.trainOnBatch(x, y);
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    // trainOnBatch awaits the loss, so each step is complete when it resolves.
+    const t0 = performance.now();
+    await model.trainOnBatch(x, y);
+    times.push(performance.now() - t0);
+    sample();
+  }
+  // The median step, so another process's burst on a shared machine does not skew the figure.
+  const msPerStep = median(times);
+  // Evaluation throughput (inference mode, same batch), for the wall-time estimate's val/test passes.
+  const evalSteps = Math.max(3, Math.ceil(steps / 2));
+  tf.tidy(() => model.predict(x));
+  const e0 = performance.now();
+  for (let i = 0; i < evalSteps; i++) {
+    const p = model.predict(x) as tf.Tensor;
+    await p.data();
+    p.dispose();
+  }
+  const evalMs = performance.now() - e0; // a mean: eval steps are short and many
+  sample();
+  tf.dispose([x, y]);
+  model.optimizer.dispose();
+  model.dispose();
+  return {
+    family: f.name, engine: `tfjs-${backend}`, batch: f.batch, steps,
+    msPerStep, imagesPerSec: (f.batch * 1000) / msPerStep,
+    evalImagesPerSec: (f.batch * evalSteps * 1000) / evalMs,
+    peakRssMB: peakRss / 2 ** 20, peakTensorMB: peakTensor / 2 ** 20,
+  };
+}
+
+function runTorch(steps: number, warmup: number, families: string[]): { version?: string; results: Result[]; note?: string } {
+  const py = '/usr/bin/python3';
+  const script = resolve(__dirname, '../../scripts/bench_torch.py');
+  if (!existsSync(py) || spawnSync(py, ['-c', 'import torch']).status !== 0) {
+    return { results: [], note: 'PyTorch not importable by /usr/bin/python3 (apt-get install python3-torch)' };
+  }
+  const r = spawnSync(py, [script, '--steps', String(steps), '--warmup', String(Math.max(warmup, 5)), '--threads', '1,2',
+    '--families', families.join(',')], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) return { results: [], note: `bench_torch.py failed: ${r.stderr.trim().split('\n').pop()}` };
+  const out = JSON.parse(r.stdout) as { torch: string; results: Array<Omit<Result, 'engine'> & { threads: number }> };
+  return {
+    version: out.torch,
+    results: out.results.map(({ threads, ...rest }) => ({ ...rest, engine: `torch-${threads}t` })),
+  };
+}
+
+/** Samples and epochs of one notebook's training runs, per family, in one profile. */
+interface Workload { nb: string; family: string; runs: number; train: number; epochs: number; evalPerEpoch: number; evalOnce: number }
+
+/** The notebooks' settings (see the issue): full, and the quick profile `npm start` uses. */
+const WORKLOADS: Record<'quick' | 'full', Workload[]> = {
+  full: [
+    { nb: 'nb1', family: 'lenet', runs: 2, train: 50_000, epochs: 1, evalPerEpoch: 0, evalOnce: 10_000 },
+    { nb: 'nb2', family: 'small_cnn', runs: 1, train: 50_000, epochs: 10, evalPerEpoch: 10_000, evalOnce: 0 },
+    { nb: 'nb3', family: 'iris', runs: 2, train: 84, epochs: 1000, evalPerEpoch: 0, evalOnce: 0 },
+    { nb: 'nb4', family: 'vgg', runs: 1, train: 35_000, epochs: 30, evalPerEpoch: 15_000, evalOnce: 0 },
+    { nb: 'nb5', family: 'lenet', runs: 1, train: 50_000, epochs: 1, evalPerEpoch: 0, evalOnce: 0 },
+    { nb: 'nb5', family: 'lenet_s5', runs: 3, train: 5_000, epochs: 5, evalPerEpoch: 0, evalOnce: 0 },
+  ],
+  quick: [
+    { nb: 'nb1', family: 'lenet', runs: 2, train: 5_000, epochs: 1, evalPerEpoch: 0, evalOnce: 1_000 },
+    { nb: 'nb2', family: 'small_cnn', runs: 1, train: 2_000, epochs: 3, evalPerEpoch: 500, evalOnce: 0 },
+    { nb: 'nb3', family: 'iris', runs: 2, train: 84, epochs: 200, evalPerEpoch: 0, evalOnce: 0 },
+    { nb: 'nb4', family: 'vgg', runs: 1, train: 700, epochs: 3, evalPerEpoch: 300, evalOnce: 200 },
+    { nb: 'nb5', family: 'lenet', runs: 1, train: 5_000, epochs: 1, evalPerEpoch: 0, evalOnce: 0 },
+    { nb: 'nb5', family: 'lenet_s5', runs: 3, train: 2_000, epochs: 3, evalPerEpoch: 0, evalOnce: 0 },
+  ],
+};
+
+/**
+ * Seconds one engine needs for a profile's training and evaluation, from measured throughput.
+ * Training counts whole batches (a partial last batch costs about a full step: iris is all
+ * overhead); fit's per-epoch bookkeeping and data loading are not included.
+ */
+function estimateSeconds(profile: Workload[], engine: string, results: Result[]): Record<string, number> | undefined {
+  const perNb: Record<string, number> = {};
+  for (const w of profile) {
+    const r = results.find((x) => x.engine === engine && x.family === w.family);
+    if (r == null) return undefined;
+    const train = Math.ceil(w.train / r.batch) * r.msPerStep / 1000;
+    const evalImgs = w.evalPerEpoch * w.epochs + w.evalOnce;
+    perNb[w.nb] = (perNb[w.nb] ?? 0) + w.runs * (w.epochs * train + evalImgs / r.evalImagesPerSec);
+  }
+  perNb.total = Object.values(perNb).reduce((a, b) => a + b, 0);
+  return perNb;
+}
+
+const fmt = (n: number | undefined, digits = 0) => (n == null || !Number.isFinite(n) ? '-' : n.toFixed(digits));
+const minutes = (s: number) => (s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`);
+
+function printTable(rows: string[][]): void {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const [i, r] of rows.entries()) {
+    console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const families = FAMILIES.filter((f) => args.families.includes(f.name));
+  const results: Result[] = [];
+  const notes: string[] = ['inputs are seeded random numbers (throughput does not depend on pixel values)'];
+  const backendsUsed: Record<string, string> = {};
+
+  for (const backend of args.backends) {
+    try {
+      backendsUsed[backend] = describeBackend(await initBackend(backend));
+    } catch (e) {
+      notes.push(`${backend}: not available (${(e as Error).message.split('. ')[0]})`);
+      continue;
+    }
+    console.error(backendsUsed[backend]);
+    for (const f of families) {
+      // cpu is ~20x slower than wasm: fewer steps, and the deep CNN would take minutes per step.
+      if (backend === 'cpu' && (f.name === 'vgg' || f.name === 'small_cnn')) {
+        notes.push(`cpu: ${f.name} skipped (about a minute per step)`);
+        continue;
+      }
+      const steps = backend === 'cpu' ? Math.max(2, Math.ceil(args.steps / 5)) : args.steps;
+      const warmup = backend === 'cpu' ? 1 : args.warmup;
+      const r = await benchTfjs(f, backend, steps, warmup);
+      console.error(`  ${f.name}: ${fmt(r.imagesPerSec)} img/s, ${fmt(r.msPerStep, 1)} ms/step`);
+      results.push(r);
+    }
+  }
+
+  let torchVersion: string | undefined;
+  if (args.torch) {
+    console.error('PyTorch...');
+    const t = runTorch(args.steps, args.warmup, families.map((f) => f.name));
+    torchVersion = t.version;
+    results.push(...t.results);
+    if (t.note) notes.push(t.note);
+  }
+
+  const engines = [...new Set(results.map((r) => r.engine))];
+  const tfjsEngines = engines.filter((e) => e.startsWith('tfjs-'));
+  const haveTorch = engines.includes('torch-1t');
+  const header = ['family (batch)', ...engines.map((e) => `${e} img/s`), ...engines.filter((e) => e.startsWith('tfjs'))
+    .map((e) => `${e} ms/step`)];
+  if (haveTorch) for (const e of tfjsEngines) header.push(`${e}/torch-1t`, `${e}/torch-2t`);
+  header.push('peak RSS MB', 'peak tensors MB');
+  const rows = [header];
+  for (const f of families) {
+    const get = (e: string) => results.find((r) => r.engine === e && r.family === f.name);
+    const row = [`${f.label} (${f.batch})`, ...engines.map((e) => fmt(get(e)?.imagesPerSec)),
+      ...tfjsEngines.map((e) => fmt(get(e)?.msPerStep, 1))];
+    if (haveTorch) {
+      for (const e of tfjsEngines) {
+        const ours = get(e)?.imagesPerSec;
+        row.push(...['torch-1t', 'torch-2t'].map((t) => (ours && get(t) ? (ours / get(t)!.imagesPerSec).toFixed(3) : '-')));
+      }
+    }
+    const mine = tfjsEngines.map(get).filter((r): r is Result => r != null);
+    row.push(fmt(Math.max(...mine.map((r) => r.peakRssMB ?? 0))), fmt(Math.max(...mine.map((r) => r.peakTensorMB ?? 0)), 1));
+    rows.push(row);
+  }
+  console.log(`\nTraining throughput (images/s; ratios are ours / PyTorch ${torchVersion ?? 'n/a'}; wasm is single-threaded)`);
+  printTable(rows);
+
+  const estimates: Record<string, Record<string, Record<string, number>>> = {};
+  const estRows = [['engine', 'profile', 'nb1', 'nb2', 'nb3', 'nb4', 'nb5', 'total']];
+  for (const e of engines) {
+    for (const profile of ['quick', 'full'] as const) {
+      const est = estimateSeconds(WORKLOADS[profile], e, results);
+      if (est == null) continue;
+      (estimates[e] ??= {})[profile] = est;
+      estRows.push([e, profile, ...['nb1', 'nb2', 'nb3', 'nb4', 'nb5', 'total'].map((k) => minutes(est[k]))]);
+    }
+  }
+  if (estRows.length > 1) {
+    console.log('\nEstimated training + evaluation time of the collection (excludes data loading, plotting, notebook start-up)');
+    printTable(estRows);
+  }
+  for (const n of notes) console.log(`note: ${n}`);
+
+  const outDir = resolve(__dirname, '../../out');
+  mkdirSync(outDir, { recursive: true });
+  const file = resolve(outDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({
+    date: new Date().toISOString(), tfjs: tf.version_core, torch: torchVersion, backends: backendsUsed,
+    args, results, estimates, notes,
+  }, null, 2));
+  console.log(`\nwrote ${file}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
