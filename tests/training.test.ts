@@ -79,3 +79,11 @@ test('progress formatting reads like Keras', () => {
   assert.equal(formatDuration(3723), '1:02:03');
   assert.equal(formatLogs({ loss: 0.123456, acc: 0.9 }), ' - loss: 0.1235 - acc: 0.9000');
 });
+
+test('progress shows metrics averaged over the epoch so far, weighted by batch size', async () => {
+  const { RunningMean } = await import('../lib/training/fit');
+  const m = new RunningMean();
+  assert.deepEqual(m.add({ batch: 0, size: 32, loss: 1, acc: 0.5 }), { loss: 1, acc: 0.5 });
+  const second = m.add({ batch: 1, size: 16, loss: 4, acc: 1 });
+  assert.ok(Math.abs(second.loss - 2) < 1e-12 && Math.abs(second.acc - 2 / 3) < 1e-12);
+});

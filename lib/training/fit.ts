@@ -26,6 +26,25 @@ export function compileClassifier(model: tf.LayersModel, options: CompileOptions
   });
 }
 
+/**
+ * Keras's progress bar shows each metric averaged over the epoch so far, weighted by batch size;
+ * tfjs's onBatchEnd reports only the last batch (plus its index and size).
+ */
+export class RunningMean {
+  private readonly sums: Record<string, number> = {};
+  private seen = 0;
+  add(logs: Record<string, number>): Record<string, number> {
+    const { batch: _batch, size = 1, ...metrics } = logs;
+    this.seen += size;
+    const means: Record<string, number> = {};
+    for (const [key, value] of Object.entries(metrics)) {
+      this.sums[key] = (this.sums[key] ?? 0) + value * size;
+      means[key] = this.sums[key] / this.seen;
+    }
+    return means;
+  }
+}
+
 /** Options for fit, mirroring Keras's model.fit where they overlap. */
 export interface FitOptions {
   epochs: number;
@@ -97,6 +116,7 @@ export async function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, opt
       const header = `${label ? `[${label}] ` : ''}Epoch ${epoch + 1}/${epochs}`;
       const progress = new EpochProgress(header, steps, verbose === 1);
       let step = 0;
+      const running = new RunningMean();
       const result = await model.fit(ex, ey, {
         epochs: 1,
         batchSize,
@@ -105,7 +125,7 @@ export async function fit(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, opt
         verbose: 0,
         yieldEvery: 'never',
         callbacks: {
-          onBatchEnd: async (_batch, logs) => progress.update(++step, (logs ?? {}) as Record<string, number>),
+          onBatchEnd: async (_batch, logs) => progress.update(++step, running.add((logs ?? {}) as Record<string, number>)),
         },
       });
       if (shuffle) tf.dispose([ex, ey]);
