@@ -143,8 +143,8 @@ export function injectionSource(values: Record<string, ParamValue>, specs: Param
 
 /** Returns a copy of the notebook with an `injected-parameters` cell right after `parameters`. */
 export function injectParameters(nb: Notebook, values: Record<string, ParamValue>, path = 'notebook'): Notebook {
-  // A notebook without a parameters cell can still run, as long as nothing is to be injected.
-  if (Object.keys(values).length === 0 && findTaggedCell(nb, 'parameters') < 0) return JSON.parse(JSON.stringify(nb));
+  // Nothing to inject: run the notebook as it is (it need not even have a parameters cell).
+  if (Object.keys(values).length === 0) return JSON.parse(JSON.stringify(nb));
   const specs = notebookParameters(nb, path);
   validateParameters(specs, values, path);
   const copy: Notebook = JSON.parse(JSON.stringify(nb));
