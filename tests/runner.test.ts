@@ -146,3 +146,23 @@ test('the patched tslab kernel survives a flood of display updates and compiles 
   const live = r.notebook!.cells[1].outputs!.find((o) => o.output_type === 'display_data');
   assert.equal([live?.data?.['text/plain']].flat().join(''), 'step 5000', 'the display holds its last update');
 });
+
+test('Ctrl-C: the runner stops the kernel, saves the partial notebook and exits 130', async () => {
+  const { spawn } = await import('node:child_process');
+  const out = join(tmp(), 'interrupted.ipynb');
+  const cli = join(__dirname, '..', 'scripts', 'run-notebook.js');
+  const child = spawn(process.execPath, [cli, join(fixtures, 'failing.ipynb'), out, '-p', 'failAt', '0', '-p', 'sleepSeconds', '60'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  let interrupted = false;
+  child.stderr.on('data', (d) => {
+    log += d;
+    // Interrupt once, when the slow cell is running.
+    if (!interrupted && /\[4\/5\] executing/.test(log)) interrupted = child.kill('SIGINT');
+  });
+  const code = await new Promise((done) => child.on('close', done));
+  assert.equal(code, 130, log);
+  const nb = readNotebook(out);
+  assert.equal(nb.metadata.papermill.exception, true);
+  assert.match(sourceOf(nb.cells[0]), /An Exception was encountered/);
+  assert.match(log, /partial notebook was saved/);
+});

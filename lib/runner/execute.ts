@@ -73,10 +73,20 @@ export async function runNotebook(options: RunOptions): Promise<RunResult> {
     const child = spawn(python, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d) => log(String(d)));
     child.stderr.on('data', (d) => log(String(d)));
-    // Ctrl-C reaches the executor too (same process group); it then saves the partial notebook.
-    const exitCode: number = await new Promise((done, fail) => {
+    // Ctrl-C in a terminal reaches the executor directly (same process group); a signal sent to
+    // this process alone is forwarded. Either way the executor shuts the kernel down and saves the
+    // partial notebook, and this process waits for it instead of dying first.
+    const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+    const onInt = forward('SIGINT');
+    const onTerm = forward('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    const exitCode: number = await new Promise<number>((done, fail) => {
       child.on('error', fail);
       child.on('close', (code, signal) => done(code ?? (signal ? 130 : 1)));
+    }).finally(() => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
     });
     const notebook = existsSync(output) ? readNotebook(output) : null;
     return {
