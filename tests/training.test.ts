@@ -87,3 +87,10 @@ test('progress shows metrics averaged over the epoch so far, weighted by batch s
   const second = m.add({ batch: 1, size: 16, loss: 4, acc: 1 });
   assert.ok(Math.abs(second.loss - 2) < 1e-12 && Math.abs(second.acc - 2 / 3) < 1e-12);
 });
+
+test('moving-average lag: momentum^steps, with a warning only while it is large', async () => {
+  const { movingAverageLag, movingAverageWarning } = await import('../lib/training/metrics');
+  assert.ok(Math.abs(movingAverageLag(100) - 0.99 ** 100) < 1e-15);
+  assert.match(movingAverageWarning(24), /24번뿐/);
+  assert.equal(movingAverageWarning(1563), '');
+});

@@ -20,3 +20,23 @@ export function sparseAccuracy(model: tf.LayersModel, x: tf.Tensor, labels: tf.T
     return probs.argMax(-1).equal(labels.cast('int32')).mean().dataSync()[0];
   });
 }
+
+/**
+ * How much of its initial value (mean 0, variance 1) a BN moving statistic still holds after
+ * `steps` updates with Keras's default momentum: momentum^steps. Inference uses these moving
+ * statistics, so a short run (a quick profile, a tiny dataset) evaluates with half-initialized
+ * statistics and scores far below what its training accuracy suggests.
+ */
+export function movingAverageLag(steps: number, momentum = 0.99): number {
+  return momentum ** steps;
+}
+
+/** A Korean one-line warning when BN's moving statistics are still far from the data's, else ''. */
+export function movingAverageWarning(steps: number, momentum = 0.99): string {
+  const lag = movingAverageLag(steps, momentum);
+  if (lag < 0.05) return '';
+  return (
+    `주의: 학습 스텝이 ${steps}번뿐이라 BN의 이동 평균·분산에 초기값(평균 0, 분산 1)이 아직 ${(lag * 100).toFixed(0)}% 남아 있습니다. ` +
+    `평가(추론)는 이 이동 통계를 쓰므로 테스트 점수가 실제 학습 정도보다 크게 낮게 나올 수 있습니다. 샘플 수나 에폭을 늘려 보세요.`
+  );
+}
