@@ -1,44 +1,12 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import seedrandom from 'seedrandom';
+import { Backend, on, Pad, randoms, relError, Shape4, TOL } from './helpers/backends';
 import { initBackend } from '../lib/backend/select';
 import { registerWasmKernels } from '../lib/backend/wasm-kernels';
 import { buildLeNet } from '../lib/models';
 import { compileClassifier } from '../lib/training/fit';
 
-type Backend = 'cpu' | 'wasm';
-type Pad = 'valid' | 'same' | tf.backend_util.ExplicitPadding;
-type Shape4 = [number, number, number, number];
-
-/** Seeded values in [-1, 1): random data exposes index mistakes that constant data would hide. */
-function randoms(shape: number[], seed: number): Float32Array {
-  const rng = seedrandom(String(seed));
-  return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng() * 2 - 1);
-}
-
-/** Runs `f` on one backend and copies its results out, so no tensor crosses between backends. */
-async function on(backend: Backend, f: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const out = tf.tidy(f);
-  const values = [out].flat().map((t) => Float32Array.from(t.dataSync()));
-  tf.dispose(out);
-  return values;
-}
-
-/** Largest |actual - expected| relative to the largest |expected|. */
-function relError(actual: Float32Array, expected: Float32Array): number {
-  assert.equal(actual.length, expected.length);
-  let diff = 0;
-  let scale = 0;
-  expected.forEach((e, i) => {
-    diff = Math.max(diff, Math.abs(actual[i] - e));
-    scale = Math.max(scale, Math.abs(e));
-  });
-  return diff / (scale || 1);
-}
-
-const TOL = 1e-4;
 
 before(async () => {
   await initBackend('wasm');

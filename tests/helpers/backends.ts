@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import seedrandom from 'seedrandom';
+
+/** The backends the kernel tests compare. */
+export type Backend = 'cpu' | 'wasm';
+/** Padding as tfjs's conv ops take it. */
+export type Pad = 'valid' | 'same' | tf.backend_util.ExplicitPadding;
+/** An NHWC shape. */
+export type Shape4 = [number, number, number, number];
+
+/** Relative tolerance of a wasm kernel against cpu. */
+export const TOL = 1e-4;
+
+/** Seeded values in [-1, 1): random data exposes index mistakes that constant data would hide. */
+export function randoms(shape: number[], seed: number): Float32Array {
+  const rng = seedrandom(String(seed));
+  return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng() * 2 - 1);
+}
+
+/** Runs `f` on one backend and copies its results out, so no tensor crosses between backends. */
+export async function on(backend: Backend, f: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const out = tf.tidy(f);
+  const values = [out].flat().map((t) => Float32Array.from(t.dataSync()));
+  tf.dispose(out);
+  return values;
+}
+
+/** Largest |actual - expected| relative to the largest |expected| (a norm-wise relative error). */
+export function relError(actual: Float32Array, expected: Float32Array): number {
+  assert.equal(actual.length, expected.length);
+  let diff = 0;
+  let scale = 0;
+  expected.forEach((e, i) => {
+    diff = Math.max(diff, Math.abs(actual[i] - e));
+    scale = Math.max(scale, Math.abs(e));
+  });
+  return diff / (scale || 1);
+}
