@@ -166,3 +166,13 @@ test('Ctrl-C: the runner stops the kernel, saves the partial notebook and exits 
   assert.match(sourceOf(nb.cells[0]), /An Exception was encountered/);
   assert.match(log, /partial notebook was saved/);
 });
+
+test('list parameters: declared from array literals, given as YAML lists, injected typed', () => {
+  const specs = parseParameterCell('const sizes = [2, 4, 8]; // batch sizes\nconst names = ["a"];');
+  assert.deepEqual(specs.map((s) => [s.name, s.type, s.default]), [['sizes', 'array', [2, 4, 8]], ['names', 'array', ['a']]]);
+  const args = parseNotebookArgs(['in.ipynb', '-y', '{sizes: [1, 2]}']);
+  assert.ok(args !== 'help');
+  assert.deepEqual(args.parameters, { sizes: [1, 2] });
+  assert.equal(injectionSource({ sizes: [1, 2] }, specs), '// Parameters\nconst sizes: number[] = [1,2];');
+  assert.throws(() => parseNotebookArgs(['in.ipynb', '-y', '{sizes: [[1], 2]}']), /list of those/);
+});

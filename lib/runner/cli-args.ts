@@ -33,9 +33,10 @@ function scalarsOnly(source: string, values: unknown): Record<string, ParamValue
   if (values === null || typeof values !== 'object' || Array.isArray(values)) {
     throw new Error(`${source} must be a mapping of parameter names to values.`);
   }
+  const isScalar = (v: unknown) => v === null || ['number', 'string', 'boolean'].includes(typeof v);
   for (const [k, v] of Object.entries(values)) {
-    if (v !== null && !['number', 'string', 'boolean'].includes(typeof v)) {
-      throw new Error(`${source}: parameter "${k}" must be a number, string, boolean or null.`);
+    if (!isScalar(v) && !(Array.isArray(v) && v.every(isScalar))) {
+      throw new Error(`${source}: parameter "${k}" must be a number, string, boolean, null or a list of those.`);
     }
   }
   return values as Record<string, ParamValue>;

@@ -1,11 +1,14 @@
 import * as ts from 'typescript';
 import { Cell, findTaggedCell, Notebook, sourceOf } from './notebook';
 
-/** A parameter's value: what papermill passes (JSON scalars). */
-export type ParamValue = number | string | boolean | null;
+/** A JSON scalar, the kind of value `-p NAME VALUE` gives. */
+export type ParamScalar = number | string | boolean | null;
+
+/** A parameter's value: what papermill passes (JSON scalars, or lists of them from YAML/JSON). */
+export type ParamValue = ParamScalar | ParamScalar[];
 
 /** The kinds a declared parameter can have, inferred from its default value or annotation. */
-export type ParamType = 'number' | 'string' | 'boolean' | 'null' | 'unknown';
+export type ParamType = 'number' | 'string' | 'boolean' | 'null' | 'array' | 'unknown';
 
 /** One parameter declared in a notebook's `parameters` cell. */
 export interface ParamSpec {
@@ -28,6 +31,10 @@ function literalValue(node: ts.Expression): { value: ParamValue | undefined; typ
   if (node.kind === ts.SyntaxKind.TrueKeyword) return { value: true, type: 'boolean' };
   if (node.kind === ts.SyntaxKind.FalseKeyword) return { value: false, type: 'boolean' };
   if (node.kind === ts.SyntaxKind.NullKeyword) return { value: null, type: 'null' };
+  if (ts.isArrayLiteralExpression(node)) {
+    const items = node.elements.map((e) => literalValue(e));
+    if (items.every((i) => i.value !== undefined && i.type !== 'array')) return { value: items.map((i) => i.value as ParamScalar), type: 'array' };
+  }
   return { value: undefined, type: 'unknown' };
 }
 
@@ -41,6 +48,7 @@ function annotatedType(node: ts.TypeNode | undefined): ParamType | undefined {
     case ts.SyntaxKind.BooleanKeyword:
       return 'boolean';
     default:
+      if (ts.isArrayTypeNode(node)) return 'array';
       return ts.isLiteralTypeNode(node) || ts.isUnionTypeNode(node) ? 'string' : undefined;
   }
 }
@@ -93,10 +101,6 @@ export function parseCliValue(raw: string): ParamValue {
   return raw;
 }
 
-function typeOf(v: ParamValue): ParamType {
-  return v === null ? 'null' : (typeof v as ParamType);
-}
-
 /**
  * Checks values against the declared parameters: an unknown name is an error listing the valid
  * names; a value of another type than the default is an error (numbers stay numbers, etc.).
@@ -108,9 +112,10 @@ export function validateParameters(specs: ParamSpec[], values: Record<string, un
     if (!spec) {
       throw new Error(`${path} has no parameter "${name}". Valid parameters: ${specs.map((s) => s.name).join(', ')}.`);
     }
-    const t = value === null ? 'null' : typeof value;
-    if (!['number', 'string', 'boolean', 'null'].includes(t)) {
-      throw new Error(`Parameter "${name}" must be a number, string, boolean or null (got ${t}).`);
+    const isScalar = (v: unknown) => v === null || ['number', 'string', 'boolean'].includes(typeof v);
+    const t = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+    if (!(isScalar(value) || (Array.isArray(value) && value.every(isScalar)))) {
+      throw new Error(`Parameter "${name}" must be a number, string, boolean, null or a list of those (got ${t}).`);
     }
     if (spec.type !== 'unknown' && spec.type !== 'null' && value !== null && t !== spec.type) {
       throw new Error(`Parameter "${name}" expects a ${spec.type} (default ${JSON.stringify(spec.default)}), got ${t} ${JSON.stringify(value)}.`);
@@ -119,6 +124,16 @@ export function validateParameters(specs: ParamSpec[], values: Record<string, un
       throw new Error(`Parameter "${name}" must be a finite number (got ${value}).`);
     }
   }
+}
+
+/** The TypeScript type a parameter is injected with when the notebook declares none. */
+function widenedType(spec: ParamSpec): string | undefined {
+  if (['number', 'string', 'boolean'].includes(spec.type)) return spec.type;
+  if (spec.type === 'array' && Array.isArray(spec.default)) {
+    const kinds = [...new Set(spec.default.map((v) => (v === null ? 'null' : typeof v)))];
+    return kinds.length === 1 ? `${kinds[0]}[]` : `(${kinds.join(' | ') || 'unknown'})[]`;
+  }
+  return undefined;
 }
 
 /**
@@ -134,7 +149,7 @@ export function injectionSource(values: Record<string, ParamValue>, specs: Param
     if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new Error(`"${name}" is not a valid parameter name.`);
     const literal = JSON.stringify(value).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
     const spec = byName.get(name);
-    const widened = spec && ['number', 'string', 'boolean'].includes(spec.type) && value !== null ? spec.type : undefined;
+    const widened = spec && value !== null ? widenedType(spec) : undefined;
     const type = spec?.annotation ?? widened;
     return `const ${name}${type ? `: ${type}` : ''} = ${literal};`;
   });
