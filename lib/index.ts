@@ -17,3 +17,6 @@ export { showImage } from './notebook/image';
 export { record } from './notebook/record';
 export * from './backend/select';
 export * from './data';
+export * from './layers/batch-renorm';
+export * from './layers/small-batch';
+export * from './experiments/modes';
