@@ -69,10 +69,24 @@ test('01 rerun with the same parameters and seed gives the same numbers', async 
   assert.notDeepEqual(a.records.test_loss_bn, c.records.test_loss_bn, 'another seed changes the result');
 });
 
-test('02 small CIFAR CNN: trains with validation, curves and test accuracy', async () => {
-  const r = await run('02_why_bn_small_cifar_cnn.ipynb', { trainCount: 100, testCount: 50, epochs: 2, batchSize: 32 });
+/** Quick settings for notebook 2's experiment sections (MNIST fixture: 200 train / 100 test). */
+const experiments = {
+  mnistTrainCount: 200, mnistTestCount: 100, renormBatchSizes: [4, 16], renormSamples: 64, modesEpochs: 1,
+  modesBatchSizes: [1, 8], momenta: [0.9, 0.99], momentumSteps: 20,
+};
+
+test('02 small CIFAR CNN and the BN experiments: curves, renorm vs BN, training vs inference mode', async () => {
+  const r = await run('02_why_bn_small_cifar_cnn.ipynb', { trainCount: 100, testCount: 50, epochs: 2, batchSize: 32, ...experiments });
   assert.ok(isRate(r.records.test_acc) && isLoss(r.records.test_loss));
-  assert.ok(charts(r.notebook!) >= 1);
+  assert.deepEqual(r.records.renorm_batch_sizes, [4, 16]);
+  for (const key of ['renorm_acc_bn', 'renorm_acc_renorm']) assert.ok((r.records[key] as number[]).every(isRate), key);
+  assert.ok(isRate(r.records.modes_inference_acc));
+  assert.equal((r.records.modes_training_mixed_acc as number[]).length, 2);
+  assert.ok(Math.abs((r.records.modes_training_mixed_acc as number[])[0] - 0.1) < 0.15, 'batch of 1: every image gets the same class');
+  assert.deepEqual(r.records.momentum_values, [0.9, 0.99]);
+  const gaps = r.records.momentum_final_gap as number[];
+  assert.ok(gaps[0] < gaps[1], 'a smaller momentum tracks the data statistics faster');
+  assert.ok(charts(r.notebook!) >= 5);
   assert.match(streamText(r.notebook!), /classes: airplane, automobile, bird, cat/);
 });
 
