@@ -71,7 +71,9 @@ test('01 rerun with the same parameters and seed gives the same numbers', async 
 
 /** Quick settings for notebook 2's experiment sections (MNIST fixture: 200 train / 100 test). */
 const experiments = {
-  mnistTrainCount: 200, mnistTestCount: 100, renormBatchSizes: [4, 16], renormSamples: 64, modesEpochs: 1,
+  mnistTrainCount: 200, mnistTestCount: 100, driftSteps: 20, driftProbeEvery: 10, smoothSteps: 4,
+  sweepLearningRates: '0.01,1', sweepTrainCount: 100, sweepEpochs: 1,
+  modesTrainCount: 200, modesTestCount: 100, renormBatchSizes: [4, 16], renormSamples: 64, modesEpochs: 1,
   modesBatchSizes: [1, 8], momenta: [0.9, 0.99], momentumSteps: 20,
 };
 
@@ -86,7 +88,13 @@ test('02 small CIFAR CNN and the BN experiments: curves, renorm vs BN, training 
   assert.deepEqual(r.records.momentum_values, [0.9, 0.99]);
   const gaps = r.records.momentum_final_gap as number[];
   assert.ok(gaps[0] < gaps[1], 'a smaller momentum tracks the data statistics faster');
-  assert.ok(charts(r.notebook!) >= 5);
+  const drift = r.records.drift_layers as { layer: number; plainStdRatio: number; bnStdRatio: number }[];
+  assert.equal(drift.length, 3, 'one row per hidden layer');
+  assert.ok(drift.every((l) => Number.isFinite(l.plainStdRatio) && Number.isFinite(l.bnStdRatio)));
+  const smooth = r.records.smoothness as { lossRange: { plain: number; bn: number } };
+  assert.ok(smooth.lossRange.plain >= 0 && smooth.lossRange.bn >= 0);
+  assert.deepEqual((r.records.lr_sweep as { learningRate: number }[]).map((row) => row.learningRate), [0.01, 1]);
+  assert.ok(charts(r.notebook!) >= 9, 'drift, smoothness, learning rates, renorm (2), modes (2) and the curves');
   assert.match(streamText(r.notebook!), /classes: airplane, automobile, bird, cat/);
 });
 
@@ -104,8 +112,10 @@ test('03 iris: the danfojs pipeline shows each step, both MLPs train and evaluat
   assert.ok(charts(nb) >= 3);
 });
 
-test('04 VGG-style CNN: standardized data, curves, overfitting readout', async () => {
-  const r = await run('04_cifar_vgg_bn.ipynb', { trainCount: 60, testCount: 20, epochs: 2, batchSize: 16 });
+test('04 VGG-style CNN: standardized data, curves, overfitting readout, BN vs dropout', async () => {
+  const r = await run('04_cifar_vgg_bn.ipynb', { trainCount: 60, testCount: 20, epochs: 2, batchSize: 16, dropoutTrainCount: 30, dropoutValCount: 12, dropoutEpochs: 1 });
+  const variants = (r.records.dropout_vs_bn as { variant: string; accGap: number }[]).map((v) => v.variant);
+  assert.deepEqual(variants, ['none', 'dropout', 'bn', 'both']);
   assert.ok(isRate(r.records.test_acc));
   assert.ok([1, 2].includes(r.records.best_val_epoch as number));
   assert.ok(charts(r.notebook!) >= 1);
