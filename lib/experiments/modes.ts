@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LabeledImages } from '../data/mnist';
 import type { Figure, PlotlyObject } from '../plots/plotly';
+import { sideBySideLayout } from '../plots/charts';
 import { seededPermutation } from '../training/shuffle';
 import { buildNormMlp } from '../layers/small-batch';
 
@@ -234,12 +235,11 @@ export function movingMeanFigure(result: MovingMeanResult, title = 'Moving mean 
   return {
     data,
     layout: {
-      title: { text: title },
-      grid: { rows: 1, columns: 2, pattern: 'independent' },
-      xaxis: { title: { text: 'training step' } },
-      yaxis: { title: { text: `BN input mean, unit ${result.unit}` } },
-      xaxis2: { title: { text: 'training step' } },
-      yaxis2: { title: { text: 'test accuracy (inference mode)' }, range: [0, 1] },
+      ...sideBySideLayout(
+        title,
+        [{ title: { text: 'training step' } }, { title: { text: `BN input mean, unit ${result.unit}` } }],
+        [{ title: { text: 'training step' } }, { title: { text: 'test accuracy (inference mode)' }, range: [0, 1] }],
+      ),
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Figure, PlotlyObject } from '../plots/plotly';
+import { sideBySideLayout } from '../plots/charts';
 import {
   ARM_COLORS, BatchStream, MlpActivation, ModelBuilder, OptimizerName, buildDeepMlp, gatherRows, keepingMovingStats,
   makeOptimizer, median, round, trainingLoss, translucent, yieldToEventLoop,
@@ -227,12 +228,11 @@ export function smoothnessFigure(result: SmoothnessResult, title = 'Loss landsca
   return {
     data,
     layout: {
-      title: { text: title },
-      grid: { rows: 1, columns: 2, pattern: 'independent' },
-      xaxis: { title: { text: 'training step' } },
-      yaxis: { title: { text: 'loss L(w − ηg)' } },
-      xaxis2: { title: { text: 'training step' } },
-      yaxis2: { title: { text: '‖∇L(w − ηg) − g‖' }, type: 'log' },
+      ...sideBySideLayout(
+        title,
+        [{ title: { text: 'training step' } }, { title: { text: 'loss L(w − ηg)' } }],
+        [{ title: { text: 'training step' } }, { title: { text: '‖∇L(w − ηg) − g‖' }, type: 'log' }],
+      ),
       annotations: [
         { text: 'loss landscape', x: 0.22, y: 1.0, xref: 'paper', yref: 'paper', yanchor: 'bottom', showarrow: false },
         { text: 'gradient predictiveness', x: 0.78, y: 1.0, xref: 'paper', yref: 'paper', yanchor: 'bottom', showarrow: false },

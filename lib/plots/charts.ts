@@ -30,17 +30,27 @@ export function historyFigure(runs: Record<string, History>, title = ''): Figure
   return {
     data,
     layout: {
-      title: { text: title },
-      grid: { rows: 1, columns: 2, pattern: 'independent' },
-      xaxis: { title: { text: 'epoch' } },
-      yaxis: { title: { text: 'loss' } },
-      xaxis2: { title: { text: 'epoch' } },
-      yaxis2: { title: { text: 'accuracy' } },
+      ...sideBySideLayout(title, [{ title: { text: 'epoch' } }, { title: { text: 'loss' } }], [{ title: { text: 'epoch' } }, { title: { text: 'accuracy' } }]),
       annotations: [
         { text: 'loss', x: 0.22, y: 1.06, xref: 'paper', yref: 'paper', showarrow: false },
         { text: 'accuracy', x: 0.78, y: 1.06, xref: 'paper', yref: 'paper', showarrow: false },
       ],
     },
+  };
+}
+
+/**
+ * A layout with two independent panels side by side (traces on the right use xaxis 'x2' and
+ * yaxis 'y2'); each panel is given as its [x axis, y axis] plotly settings.
+ */
+export function sideBySideLayout(title: string, left: [PlotlyObject, PlotlyObject], right: [PlotlyObject, PlotlyObject]): PlotlyObject {
+  return {
+    title: { text: title },
+    grid: { rows: 1, columns: 2, pattern: 'independent' },
+    xaxis: left[0],
+    yaxis: left[1],
+    xaxis2: right[0],
+    yaxis2: right[1],
   };
 }
 
