@@ -48,6 +48,26 @@ export function buildDeepMlp(options: DeepMlpOptions = {}): tf.Sequential {
 /** Builds the model for one arm of an experiment (without or with BN). */
 export type ModelBuilder = (batchNorm: boolean) => tf.LayersModel;
 
+/** The two networks every experiment compares: without and with BN. */
+export type Arm = 'plain' | 'bn';
+
+/**
+ * Builds the plain model and then the BN model, runs `run` on each in turn and disposes each model
+ * afterwards, even when `run` throws (one at a time, so two models never hold memory together).
+ */
+export async function forEachArm<T>(build: ModelBuilder, run: (arm: Arm, model: tf.LayersModel) => Promise<T>): Promise<Record<Arm, T>> {
+  const results: Partial<Record<Arm, T>> = {};
+  for (const arm of ['plain', 'bn'] as const) {
+    const model = build(arm === 'bn');
+    try {
+      results[arm] = await run(arm, model);
+    } finally {
+      model.dispose();
+    }
+  }
+  return results as Record<Arm, T>;
+}
+
 /** The layers whose outputs enter each separate activation layer, and the Dense layer behind each. */
 export interface PreActivationTaps {
   /** The layer feeding each activation layer (Dense in a plain net, BN in a BN net). */

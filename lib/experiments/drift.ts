@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Figure, PlotlyObject } from '../plots/plotly';
 import {
-  ARM_COLORS, BatchStream, MlpActivation, ModelBuilder, OptimizerName, buildDeepMlp, crossEntropy, gatherRows,
+  ARM_COLORS, BatchStream, MlpActivation, ModelBuilder, forEachArm, OptimizerName, buildDeepMlp, crossEntropy, gatherRows,
   keepingMovingStats, makeOptimizer, mean, preActivationTaps, quantileSorted, round, trainStep, translucent,
   yieldToEventLoop,
 } from './common';
@@ -169,17 +169,9 @@ export async function measureDrift(options: DriftOptions): Promise<DriftResult> 
   };
   const build: ModelBuilder = options.build ??
     ((batchNorm) => buildDeepMlp({ batchNorm, depth: options.depth ?? 3, units: options.units ?? 100, activation: opts.activation, seed: opts.seed, inputShape: opts.x.shape.slice(1) as number[] }));
-  const result: Partial<DriftResult> = {};
-  for (const arm of ['plain', 'bn'] as const) {
-    const model = build(arm === 'bn');
-    try {
-      result[arm] = await runArm(arm, model, opts);
-    } finally {
-      model.dispose();
-    }
-  }
+  const runs = await forEachArm(build, (arm, model) => runArm(arm, model, opts));
   const { steps, probeEvery, batchSize, probeSize, optimizer, learningRate, activation, seed } = opts;
-  return { plain: result.plain!, bn: result.bn!, options: { steps, probeEvery, batchSize, probeSize, optimizer, learningRate, activation, seed } };
+  return { ...runs, options: { steps, probeEvery, batchSize, probeSize, optimizer, learningRate, activation, seed } };
 }
 
 /** How far one layer's input distribution moved from the first probe to the last. */

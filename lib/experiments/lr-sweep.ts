@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Figure } from '../plots/plotly';
 import {
-  ARM_COLORS, BatchStream, MlpActivation, ModelBuilder, OptimizerName, buildDeepMlp, evaluateModel, gatherRows,
+  ARM_COLORS, BatchStream, MlpActivation, ModelBuilder, forEachArm, OptimizerName, buildDeepMlp, evaluateModel, gatherRows,
   makeOptimizer, round, trainStep, yieldToEventLoop,
 } from './common';
 
@@ -84,21 +84,16 @@ export async function lrSweep(options: LrSweepOptions): Promise<LrSweepResult> {
   const rows: LrSweepRow[] = [];
   for (const lr of o.learningRates) {
     const row: Partial<LrSweepRow> = { learningRate: lr };
-    for (const arm of ['plain', 'bn'] as const) {
-      const model = build(arm === 'bn');
-      try {
-        const trainLoss = await trainOnce(model, o, lr);
-        const { acc } = evaluateModel(model, o.xTest, o.yTest);
-        // A diverged net may still score chance accuracy by predicting one class; say so.
-        const diverged = !Number.isFinite(trainLoss) || trainLoss > 10;
-        row[arm] = acc;
-        row[`${arm}TrainLoss`] = trainLoss;
-        row[`${arm}Diverged`] = diverged;
-        o.onRun?.({ arm, learningRate: lr, acc, trainLoss });
-      } finally {
-        model.dispose();
-      }
-    }
+    await forEachArm(build, async (arm, model) => {
+      const trainLoss = await trainOnce(model, o, lr);
+      const { acc } = evaluateModel(model, o.xTest, o.yTest);
+      // A diverged net may still score chance accuracy by predicting one class; say so.
+      const diverged = !Number.isFinite(trainLoss) || trainLoss > 10;
+      row[arm] = acc;
+      row[`${arm}TrainLoss`] = trainLoss;
+      row[`${arm}Diverged`] = diverged;
+      o.onRun?.({ arm, learningRate: lr, acc, trainLoss });
+    });
     rows.push(row as LrSweepRow);
   }
   return {

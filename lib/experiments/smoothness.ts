@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Figure, PlotlyObject } from '../plots/plotly';
 import { sideBySideLayout } from '../plots/charts';
 import {
-  ARM_COLORS, BatchStream, MlpActivation, ModelBuilder, OptimizerName, buildDeepMlp, gatherRows, keepingMovingStats,
+  ARM_COLORS, BatchStream, MlpActivation, ModelBuilder, forEachArm, OptimizerName, buildDeepMlp, gatherRows, keepingMovingStats,
   makeOptimizer, median, round, trainingLoss, translucent, yieldToEventLoop,
 } from './common';
 
@@ -158,17 +158,9 @@ export async function measureSmoothness(options: SmoothnessOptions): Promise<Smo
   };
   const build: ModelBuilder = options.build ??
     ((batchNorm) => buildDeepMlp({ batchNorm, depth: options.depth ?? 6, units: options.units ?? 100, activation: options.activation ?? 'relu', seed: o.seed, inputShape: o.x.shape.slice(1) as number[] }));
-  const runs: Partial<Record<'plain' | 'bn', SmoothnessRun>> = {};
-  for (const arm of ['plain', 'bn'] as const) {
-    const model = build(arm === 'bn');
-    try {
-      runs[arm] = await runArm(arm, model, o);
-    } finally {
-      model.dispose();
-    }
-  }
+  const runs = await forEachArm(build, (arm, model) => runArm(arm, model, o));
   const { steps, batchSize, learningRate, optimizer, etas, seed } = o;
-  return { plain: runs.plain!, bn: runs.bn!, options: { steps, batchSize, learningRate, optimizer, etas, seed } };
+  return { ...runs, options: { steps, batchSize, learningRate, optimizer, etas, seed } };
 }
 
 /** The smoothness measurement in numbers (medians over training steps). */

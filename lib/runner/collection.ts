@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { ParamValue } from './parameters';
 import { runNotebook, RunResult } from './execute';
+import { formatRecordValue } from './records';
 
 /** One notebook of the collection and its quick-profile parameters. */
 export interface CollectionEntry {
@@ -51,17 +52,14 @@ export async function runCollection(profile: Profile, outDir: string, options: {
   return rows;
 }
 
-const short = (v: unknown): string =>
-  typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(4)) : Array.isArray(v) ? `[${v.map(short).join(', ')}]` : JSON.stringify(v);
-
 /** A plain-text table: notebook, status, duration, parameters, recorded results. */
 export function summaryTable(rows: CollectionRow[]): string {
   const lines = rows.map((r) => [
     r.notebook.replace(/\.ipynb$/, ''),
     r.result.ok ? 'ok' : `FAILED (exit ${r.result.exitCode})`,
     `${r.result.seconds.toFixed(0)} s`,
-    Object.entries(r.parameters).map(([k, v]) => `${k}=${short(v)}`).join(' ') || '(seed defaults)',
-    Object.entries(r.result.records).map(([k, v]) => `${k}=${short(v)}`).join(' '),
+    Object.entries(r.parameters).map(([k, v]) => `${k}=${formatRecordValue(v)}`).join(' ') || '(seed defaults)',
+    Object.entries(r.result.records).map(([k, v]) => `${k}=${formatRecordValue(v)}`).join(' '),
   ]);
   const header = ['notebook', 'status', 'time', 'parameters', 'results'];
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => Math.min(l[i].length, i < 3 ? 40 : 1e9))));

@@ -4,7 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { escapeHtml } from '../notebook/display';
 import { Notebook, readNotebook, sourceOf, writeFileAtomic } from './notebook';
 import { findJupyterPython, JUPYTER_HELP } from './python';
-import { readRecords } from './records';
+import { formatRecordValue, readRecords } from './records';
 
 const TEMPLATES = resolve(__dirname, '..', '..', '..', 'scripts');
 
@@ -75,18 +75,12 @@ export async function exportHandout(notebookPath: string, outDir: string): Promi
   }
 }
 
-function formatValue(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(4);
-  if (Array.isArray(v)) return `[${v.map(formatValue).join(', ')}]`;
-  return JSON.stringify(v);
-}
-
 /** The index page: every handout with its title, status, parameters and recorded results. */
 export function indexHtml(handouts: Handout[], title = 'bn-lab: 배치 정규화 실습 노트북'): string {
   const rows = handouts
     .map((h) => {
-      const params = Object.entries(h.parameters).map(([k, v]) => `${escapeHtml(k)}=${escapeHtml(formatValue(v))}`).join(', ') || 'defaults';
-      const results = Object.entries(h.records).map(([k, v]) => `<li><code>${escapeHtml(k)}</code> = ${escapeHtml(formatValue(v))}</li>`).join('');
+      const params = Object.entries(h.parameters).map(([k, v]) => `${escapeHtml(k)}=${escapeHtml(formatRecordValue(v))}`).join(', ') || 'defaults';
+      const results = Object.entries(h.records).map(([k, v]) => `<li><code>${escapeHtml(k)}</code> = ${escapeHtml(formatRecordValue(v))}</li>`).join('');
       return (
         `<tr><td><a href="${encodeURI(basename(h.html))}">${escapeHtml(h.title)}</a><br><small>${escapeHtml(basename(h.notebook))}</small></td>` +
         `<td>${h.ok ? 'ok' : '<b style="color:#c00">failed</b>'}</td>` +

@@ -1,6 +1,5 @@
+import { SCRAP_MIME } from '../notebook/record';
 import { Notebook } from './notebook';
-
-const SCRAP_MIME = 'application/scrapbook.scrap.json+json';
 
 /** The values a notebook recorded with `record()` (later records of a name win), scrapbook-style. */
 export function readRecords(nb: Notebook): Record<string, unknown> {
@@ -14,4 +13,11 @@ export function readRecords(nb: Notebook): Record<string, unknown> {
     }
   }
   return records;
+}
+
+/** A recorded value as the summary table and the handout index print it (4 decimals, lists inline). */
+export function formatRecordValue(v: unknown): string {
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(4);
+  if (Array.isArray(v)) return `[${v.map(formatRecordValue).join(', ')}]`;
+  return JSON.stringify(v);
 }
