@@ -5,23 +5,20 @@ export function pythonCandidates(): string[] {
   return [process.env.BN_LAB_PYTHON, '/usr/bin/python3', 'python3', 'python'].filter((p): p is string => !!p);
 }
 
-let found: string | null | undefined;
+/** Answers per list of modules: a Python with nbconvert need not have nbclient. */
+const found = new Map<string, string | null>();
 
 /**
  * The first Python that can run notebooks (has jupyter_client and nbclient), or null. The first
  * python3 on PATH is often a pyenv or venv interpreter without Jupyter, so it is not assumed.
  */
 export function findJupyterPython(modules = ['jupyter_client', 'nbclient']): string | null {
-  if (found !== undefined) return found;
-  found = null;
-  for (const py of pythonCandidates()) {
-    const r = spawnSync(py, ['-c', modules.map((m) => `import ${m}`).join('; ')], { encoding: 'utf8' });
-    if (r.status === 0) {
-      found = py;
-      break;
-    }
+  const key = modules.join(',');
+  if (!found.has(key)) {
+    const py = pythonCandidates().find((candidate) => spawnSync(candidate, ['-c', modules.map((m) => `import ${m}`).join('; ')]).status === 0);
+    found.set(key, py ?? null);
   }
-  return found;
+  return found.get(key)!;
 }
 
 /** How to get Jupyter, for error messages and the install script. */
