@@ -117,7 +117,7 @@ export class BatchRenormalization extends tf.layers.Layer {
     if (!(this.schedule.dmax >= 0)) throw new Error(`BatchRenormalization: dmax must be >= 0 (got ${this.schedule.dmax}).`);
   }
 
-  build(inputShape: tf.Shape | tf.Shape[]): void {
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     const channels = shape[shape.length - 1];
     if (channels == null) {
@@ -133,11 +133,11 @@ export class BatchRenormalization extends tf.layers.Layer {
     this.built = true;
   }
 
-  computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
     return inputShape;
   }
 
-  call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       const training = kwargs?.training === true;
@@ -171,7 +171,7 @@ export class BatchRenormalization extends tf.layers.Layer {
     });
   }
 
-  getConfig(): tf.serialization.ConfigDict {
+  override getConfig(): tf.serialization.ConfigDict {
     return { momentum: this.momentum, epsilon: this.epsilon, ...this.schedule, ...super.getConfig() };
   }
 }
