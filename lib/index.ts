@@ -5,6 +5,9 @@
  */
 export * from './models';
 export * from './training/fit';
+export { setSeed } from './training/seed';
+export { progressBar } from './training/callbacks';
+export type { ProgressBarOptions } from './training/callbacks';
 export * from './training/metrics';
 export { seededPermutation, sortByLabel } from './training/shuffle';
 export * from './plots/charts';

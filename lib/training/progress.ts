@@ -12,7 +12,9 @@ export function formatDuration(seconds: number): string {
 
 /** Formats metric logs as Keras does: " - loss: 0.1234 - acc: 0.9600". */
 export function formatLogs(logs: Record<string, number>): string {
+  // Keras lists training metrics before validation ones.
   return Object.entries(logs)
+    .sort(([a], [b]) => Number(a.startsWith('val_')) - Number(b.startsWith('val_')))
     .map(([k, v]) => ` - ${k}: ${v.toFixed(4)}`)
     .join('');
 }
