@@ -1,25 +1,49 @@
 /**
- * bn-lab: the shared library behind the batch-normalization notebooks. Notebooks import
- * everything from here (`import { loadMnist, buildLeNet, fit } from 'bn-lab'`), so each cell
- * reads like the seeds' Keras code while the plumbing stays testable in one place.
+ * bn-lab: the infrastructure behind the batch-normalization notebooks. The lesson (models, BN
+ * layers, compile and fit) is written in the notebooks with tfjs's own API; this package serves
+ * what is not the lesson: data, backends, display, recording results, and a few custom layers.
+ * Notebooks import it by name: `import { loadMnist, progressBar, setSeed } from 'bn-lab'`.
  */
-export * from './models';
-export * from './training/fit';
+
+// Backends: native TensorFlow, WebAssembly with bn-lab's kernels, or plain JavaScript.
+export { initBackend, describeBackend } from './backend/select';
+export type { BackendName, BackendInfo } from './backend/select';
+
+// Datasets (checksummed, looked up locally, downloaded when missing) and preprocessing.
+export { loadMnist } from './data/mnist';
+export type { MnistData, MnistOptions, MnistSplit, LabeledImages } from './data/mnist';
+export { loadCifar10, standardizePerChannel, CIFAR10_CLASS_NAMES } from './data/cifar10';
+export type { Cifar10Data, Cifar10Options, Standardized } from './data/cifar10';
+export { loadIris } from './data/iris';
+export type { IrisData } from './data/iris';
+export { loadImageTensor } from './data/image';
+export type { ImageTensorOptions } from './data/image';
+export { trainTestSplit } from './data/split';
+export type { SplitOptions } from './data/split';
+export { dfd } from './data/dataframe';
+export type { DataFrame } from './data/dataframe';
+export type { SourceOptions } from './data/files';
+
+// Training plumbing: reproducibility, progress, data order, BN's moving-statistics lag.
 export { setSeed } from './training/seed';
 export { progressBar } from './training/callbacks';
 export type { ProgressBarOptions } from './training/callbacks';
-export * from './training/metrics';
-export { seededPermutation, sortByLabel } from './training/shuffle';
-export * from './plots/charts';
-export { showFigure, figureHtml, standaloneHtml } from './plots/plotly';
-export type { Figure } from './plots/plotly';
-export { inNotebook, showHtml, newLiveOutput } from './notebook/display';
-export type { LiveOutput } from './notebook/display';
+export { sortByLabel } from './training/shuffle';
+export { movingAverageLag, movingAverageWarning } from './training/metrics';
+
+// Display: charts, tables, model summaries, images, and recorded results.
+export { plotHistory, plotMetric, plotProbabilities, plotComparison } from './plots/charts';
+export { historyFigure, metricFigure, probabilityFigure, comparisonFigure, sideBySideLayout } from './plots/charts';
+export { showFigure } from './plots/plotly';
+export type { Figure, PlotlyObject } from './plots/plotly';
 export { showTable, showResults } from './notebook/table';
+export { showSummary } from './notebook/summary';
 export { showImage } from './notebook/image';
+export { showHtml, newLiveOutput } from './notebook/display';
+export type { LiveOutput } from './notebook/display';
 export { record } from './notebook/record';
-export * from './backend/select';
-export * from './data';
+
+// Experiments beyond the seeds (notebooks 6 and 7); converted to named exports when they move.
 export * from './layers/batch-renorm';
 export * from './layers/small-batch';
 export * from './experiments/modes';

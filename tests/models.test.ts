@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { buildIrisMlp, buildLeNet, buildSmallCifarCnn, buildVggCnn, countParams, summaryRows } from '../lib/models';
+import { buildIrisMlp, buildLeNet, buildSmallCifarCnn, buildVggCnn } from '../lib/models';
+import { countParams, summaryRows, summaryText } from '../lib/notebook/summary';
 
 // Expected counts are what Keras's model.summary() reports for the seeds' models (derived by
 // hand: conv k*k*cin*cout+cout, dense in*out+out, BN 4 per channel of which 2 non-trainable).
@@ -71,4 +72,18 @@ test('the same seed gives the same initial weights; another seed does not', () =
   const w = (seed: number) => Array.from(buildLeNet({ seed }).layers[0].getWeights()[0].dataSync());
   assert.deepEqual(w(7), w(7));
   assert.notDeepEqual(w(7), w(8));
+});
+
+test('summaries name layers as Keras does, counted per model, keeping names a user chose', () => {
+  tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [2] })] }); // bumps tfjs's global counters
+  const m = tf.sequential();
+  m.add(tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3 }));
+  m.add(tf.layers.batchNormalization());
+  m.add(tf.layers.conv2d({ filters: 2, kernelSize: 3 }));
+  m.add(tf.layers.batchNormalization({ name: 'my_bn' }));
+  m.add(tf.layers.flatten());
+  m.add(tf.layers.dense({ units: 3 }));
+  const names = summaryRows(m).map((r) => r.name);
+  assert.deepEqual(names, ['conv2d', 'batch_normalization', 'conv2d_1', 'my_bn', 'flatten', 'dense']);
+  assert.match(summaryText(m), /conv2d_1 \(Conv2D\)\s+\(None, 4, 4, 2\)\s+38/);
 });

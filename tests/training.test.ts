@@ -1,25 +1,30 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { buildIrisMlp, buildLeNet, compileClassifier, evaluate, fit, categoricalAccuracyOnIntegerLabels, sparseAccuracy, initBackend, loadIris, loadMnist, seededPermutation, sortByLabel } from '../lib';
+import { initBackend, loadIris, loadMnist, progressBar, setSeed, sortByLabel } from '../lib';
+import { RunningMean } from '../lib/training/callbacks';
+import { seededPermutation } from '../lib/training/shuffle';
 import { formatDuration, formatLogs } from '../lib/training/progress';
 import { join, resolve } from 'node:path';
 
 const mnistFixture = { dir: join(resolve(__dirname, '..', '..'), 'data', 'fixtures', 'mnist') };
 
-async function irisTensors() {
+/** A small BN MLP on iris, written with tfjs's own API as the notebooks write theirs. */
+async function trainIris(seed: number, shuffle: boolean, callbacks: tf.CustomCallback[] = []) {
   await initBackend('cpu');
   const iris = await loadIris();
   const x = tf.tensor2d(iris.data);
   const y = tf.oneHot(tf.tensor1d(iris.target, 'int32'), 3).toFloat();
-  return { x, y };
-}
-
-async function trainIris(seed: number, shuffle: boolean) {
-  const { x, y } = await irisTensors();
-  const model = buildIrisMlp({ batchNorm: true, seed: 3 });
-  compileClassifier(model, { labels: 'onehot' });
-  return fit(model, x, y, { epochs: 3, batchSize: 32, seed, shuffle, validationSplit: 0.2, verbose: 0 });
+  setSeed(seed);
+  const model = tf.sequential();
+  model.add(tf.layers.dense({ inputShape: [4], units: 16, activation: 'relu' }));
+  model.add(tf.layers.batchNormalization());
+  model.add(tf.layers.dropout({ rate: 0.2 }));
+  model.add(tf.layers.dense({ units: 3, activation: 'softmax' }));
+  model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const history = await model.fit(x, y, { epochs: 3, batchSize: 32, shuffle, validationSplit: 0.2, callbacks });
+  tf.dispose([x, y]);
+  return history.history as Record<string, number[]>;
 }
 
 test('seeded permutations are permutations, reproducible, and differ by seed', () => {
@@ -29,38 +34,55 @@ test('seeded permutations are permutations, reproducible, and differ by seed', (
   assert.notDeepEqual(a, seededPermutation(100, 'b'));
 });
 
-test('fit: same seed gives identical histories; another seed or no shuffling changes them', async () => {
+test('setSeed makes model.fit reproducible (weights, dropout, shuffling); another seed or no shuffling changes it', async () => {
   const a = await trainIris(1, true);
   const b = await trainIris(1, true);
-  assert.deepEqual(a.history, b.history);
-  assert.deepEqual(Object.keys(a.history).sort(), ['acc', 'loss', 'val_acc', 'val_loss']);
-  assert.equal(a.history.loss.length, 3);
-  assert.notDeepEqual(a.history.loss, (await trainIris(2, true)).history.loss);
-  assert.notDeepEqual(a.history.loss, (await trainIris(1, false)).history.loss);
+  assert.deepEqual(a, b);
+  assert.deepEqual(Object.keys(a).sort(), ['acc', 'loss', 'val_acc', 'val_loss']);
+  assert.equal(a.loss.length, 3);
+  assert.notDeepEqual(a.loss, (await trainIris(2, true)).loss);
+  assert.notDeepEqual(a.loss, (await trainIris(1, false)).loss);
+  assert.throws(() => setSeed(Number.NaN), /finite number/);
 });
 
 test('validationSplit holds out the last 20% of rows, as Keras does', async () => {
   // 150 rows: 120 train (4 batches of 32) and 30 validation, so every val_acc is a multiple of 1/30.
   const h = await trainIris(1, true);
-  for (const acc of h.history.val_acc) assert.ok(Math.abs(acc * 30 - Math.round(acc * 30)) < 1e-4, `val_acc ${acc}`);
+  for (const acc of h.val_acc) assert.ok(Math.abs(acc * 30 - Math.round(acc * 30)) < 1e-4, `val_acc ${acc}`);
 });
 
-test('fit rejects mismatched inputs with a clear message', async () => {
-  const model = buildIrisMlp();
-  compileClassifier(model, { labels: 'onehot' });
-  await assert.rejects(fit(model, tf.zeros([10, 4]), tf.zeros([9, 3]), { epochs: 1 }), /x has 10 samples but y has 9/);
+test('progressBar headless prints one Keras-style line per epoch as it ends, then the total', async () => {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => void lines.push(args.join(' '));
+  try {
+    await trainIris(1, true, [progressBar('iris')]);
+  } finally {
+    console.log = log;
+  }
+  assert.equal(lines.length, 4, lines.join('\n'));
+  assert.match(lines[0], /^\[iris\] Epoch 1\/3 4\/4 \[=+\] - \d+s \d+ms\/step - loss: \d\.\d{4} - acc: \d\.\d{4} - val_loss: /);
+  assert.match(lines[2], /^\[iris\] Epoch 3\/3 /);
+  assert.match(lines[3], /^\[iris\] trained 3 epoch\(s\) in \d+s$/);
 });
 
-test("the seed's categorical_accuracy on integer labels measures the share of class-0 predictions", async () => {
-  await initBackend('cpu');
-  const { test: t } = await loadMnist({ trainCount: 0, testCount: 100, ...mnistFixture });
-  const model = buildLeNet({ seed: 1 });
-  compileClassifier(model);
-  const predictions = (model.predict(t.images) as tf.Tensor).argMax(-1);
-  const shareOfZero = predictions.equal(0).mean().dataSync()[0];
-  assert.ok(Math.abs(categoricalAccuracyOnIntegerLabels(model, t.images, t.labels) - shareOfZero) < 1e-6);
-  const { acc } = evaluate(model, t.images, t.labels);
-  assert.ok(Math.abs(acc - sparseAccuracy(model, t.images, t.labels)) < 1e-6, 'evaluate reports sparse categorical accuracy');
+test('progressBar every epoch prints about ten lines for many epochs', async () => {
+  const cb = progressBar({ every: 'epoch' });
+  cb.setParams({ epochs: 50, samples: 10, batchSize: 5 });
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => void lines.push(args.join(' '));
+  try {
+    await cb.onTrainBegin();
+    for (let e = 0; e < 50; e++) {
+      await cb.onEpochBegin(e);
+      await cb.onEpochEnd(e, { loss: 1 / (e + 1) });
+    }
+  } finally {
+    console.log = log;
+  }
+  assert.equal(lines.length, 10);
+  assert.match(lines[9], /^Epoch 50\/50 - \d+s - loss: 0\.0200$/);
 });
 
 test('sortByLabel orders samples by class and keeps images with their labels', async () => {
@@ -78,10 +100,10 @@ test('progress formatting reads like Keras', () => {
   assert.equal(formatDuration(62), '1:02');
   assert.equal(formatDuration(3723), '1:02:03');
   assert.equal(formatLogs({ loss: 0.123456, acc: 0.9 }), ' - loss: 0.1235 - acc: 0.9000');
+  assert.equal(formatLogs({ val_loss: 2, loss: 1 }), ' - loss: 1.0000 - val_loss: 2.0000', 'training metrics first');
 });
 
 test('progress shows metrics averaged over the epoch so far, weighted by batch size', async () => {
-  const { RunningMean } = await import('../lib/training/fit');
   const m = new RunningMean();
   assert.deepEqual(m.add({ batch: 0, size: 32, loss: 1, acc: 0.5 }), { loss: 1, acc: 0.5 });
   const second = m.add({ batch: 1, size: 16, loss: 4, acc: 1 });

@@ -2,5 +2,4 @@
 export * from './lenet';
 export * from './cifar';
 export * from './mlp';
-export * from './summary';
 export { SeedStream } from './seeds';

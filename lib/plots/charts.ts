@@ -1,5 +1,8 @@
-import type { History } from '../training/fit';
+import type * as tf from '@tensorflow/tfjs';
 import { Figure, PlotlyObject, showFigure } from './plotly';
+
+/** What model.fit returns (tf.History); its logged values are plain numbers once fit resolves. */
+type History = Pick<tf.History, 'epoch' | 'history'>;
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
 
@@ -21,9 +24,9 @@ export function historyFigure(runs: Record<string, History>, title = ''): Figure
     (['loss', 'acc'] as const).forEach((metric, panel) => {
       const axes = panel === 0 ? {} : { xaxis: 'x2', yaxis: 'y2' };
       const show = { legendgroup: `${name}-${metric}`, showlegend: panel === 0 };
-      if (h.history[metric]) data.push(line(epochsOf(h), h.history[metric], `${prefix}train`, { ...axes, ...show, line: { color } }));
+      if (h.history[metric]) data.push(line(epochsOf(h), h.history[metric] as number[], `${prefix}train`, { ...axes, ...show, line: { color } }));
       if (h.history[`val_${metric}`]) {
-        data.push(line(epochsOf(h), h.history[`val_${metric}`], `${prefix}validation`, { ...axes, ...show, legendgroup: `${name}-val`, line: { color, dash: 'dash' } }));
+        data.push(line(epochsOf(h), h.history[`val_${metric}`] as number[], `${prefix}validation`, { ...axes, ...show, legendgroup: `${name}-val`, line: { color, dash: 'dash' } }));
       }
     });
   });
