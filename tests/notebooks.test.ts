@@ -45,20 +45,20 @@ const charts = (nb: Notebook) => outputs(nb, 'text/html').filter((h) => h.includ
 const isRate = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
 const isLoss = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
 
-test('01 LeNet on MNIST: both models evaluate, the digit is predicted with 10 probabilities', async () => {
+test('01 LeNet on MNIST: both models evaluate, the pitfall metric is measured, the digit is predicted', async () => {
   const r = await run('01_lenet_mnist_bn.ipynb', { trainCount: 200, testCount: 100 });
   const nb = r.notebook!;
+  assert.deepEqual(r.records.train_images_shape, [200, 32, 32, 1], 'padded to 32×32 in the notebook');
   for (const key of ['test_acc_plain', 'test_acc_bn']) assert.ok(isRate(r.records[key]), `${key}=${r.records[key]}`);
   for (const key of ['test_loss_plain', 'test_loss_bn']) assert.ok(isLoss(r.records[key]), `${key}=${r.records[key]}`);
+  assert.notEqual(r.records.test_loss_plain, r.records.test_loss_bn, 'the BN layers change the result');
+  assert.ok(isRate(r.records.categorical_accuracy_on_integer_labels));
   assert.ok(Number.isInteger(r.records.predicted_class) && (r.records.predicted_class as number) >= 0 && (r.records.predicted_class as number) <= 9);
-  const text = streamText(nb);
-  for (let d = 0; d < 10; d++) assert.match(text, new RegExp(`${d}일 확률 = 0\\.\\d{6}`));
-  assert.match(text, /train images: \[ 200, 32, 32, 1 \]/);
-  assert.match(text, /backend (wasm|tensorflow|cpu)/);
-  assert.equal(outputs(nb, 'text/html').filter((h) => h.includes('bn-lab-summary')).length, 2, 'two model summaries');
-  assert.match(outputs(nb, 'text/html').join(''), /Total params: 62,274/);
+  const summaries = outputs(nb, 'text/html').filter((h) => h.includes('bn-lab-summary'));
+  assert.equal(summaries.length, 1, 'the BN model is summarised');
+  assert.match(summaries[0], /Total params: 62,274/);
+  assert.match(summaries[0], /batch_normalization_2 \(BatchNormalization\)/, 'Keras-style layer names');
   assert.ok(charts(nb) >= 2, 'comparison and probability charts');
-  assert.equal(outputs(nb, 'text/html').filter((h) => h.includes('plotly.js (basic - minified)')).length, 1, 'plotly embedded once');
 });
 
 test('01 rerun with the same parameters and seed gives the same numbers', async () => {
@@ -103,23 +103,25 @@ test('03 iris: the danfojs pipeline shows each step, both MLPs train and evaluat
   const nb = r.notebook!;
   const tables = outputs(nb, 'text/html').filter((h) => h.includes('class="dataframe'));
   assert.ok(tables.length >= 6, `dataframe steps shown: ${tables.length}`);
-  assert.match(tables.join(''), /150 rows × 4 columns/);
-  assert.match(tables.join(''), /Y_setosa/);
-  assert.match(tables.join(''), /virginica/);
-  assert.match(streamText(nb), /X: \[ 150, 4 \] Y: \[ 150, 3 \]/);
-  assert.match(streamText(nb), /train: 105 test: 45/);
+  assert.deepEqual(r.records.columns, [
+    'sepal length (cm)', 'sepal width (cm)', 'petal length (cm)', 'petal width (cm)', 'Y_setosa', 'Y_versicolor', 'Y_virginica',
+  ]);
+  assert.deepEqual(r.records.train_test_rows, [105, 45]);
   for (const key of ['test_acc_plain', 'test_acc_bn']) assert.ok(isRate(r.records[key]), `${key}=${r.records[key]}`);
+  for (const key of ['test_loss_plain', 'test_loss_bn']) assert.ok(isLoss(r.records[key]), `${key}=${r.records[key]}`);
   assert.ok(charts(nb) >= 3);
 });
 
-test('04 VGG-style CNN: standardized data, curves, overfitting readout, BN vs dropout', async () => {
-  const r = await run('04_cifar_vgg_bn.ipynb', { trainCount: 60, testCount: 20, epochs: 2, batchSize: 16, dropoutTrainCount: 30, dropoutValCount: 12, dropoutEpochs: 1 });
-  const variants = (r.records.dropout_vs_bn as { variant: string; accGap: number }[]).map((v) => v.variant);
-  assert.deepEqual(variants, ['none', 'dropout', 'bn', 'both']);
-  assert.ok(isRate(r.records.test_acc));
+test('04 VGG-style CNN: standardized data, curves, overfitting readout', async () => {
+  const r = await run('04_cifar_vgg_bn.ipynb', { trainCount: 60, testCount: 20, epochs: 2, batchSize: 16 });
+  const mean = r.records.channel_mean as number[];
+  const std = r.records.channel_std as number[];
+  assert.equal(mean.length, 3);
+  assert.ok(mean.every((m) => m > 50 && m < 200) && std.every((s) => s > 20 && s < 100), 'statistics of raw 0..255 pixels');
+  assert.ok(isRate(r.records.test_acc) && isLoss(r.records.test_loss));
   assert.ok([1, 2].includes(r.records.best_val_epoch as number));
+  assert.ok(Math.abs(r.records.train_val_acc_gap as number) <= 1);
   assert.ok(charts(r.notebook!) >= 1);
-  assert.match(streamText(r.notebook!), /channel mean \(R, G, B\)/);
 });
 
 test('05 shuffle vs no shuffle: per-epoch losses of three runs from the same initial weights', async () => {
@@ -131,6 +133,6 @@ test('05 shuffle vs no shuffle: per-epoch losses of three runs from the same ini
   }
   assert.notDeepEqual(r.records.loss_no_shuffle, r.records.loss_shuffle, 'shuffling changes the batches');
   assert.ok(isRate(r.records.test_acc));
-  assert.match(streamText(r.notebook!), /No Shuffle loss : \[/);
+  assert.ok(Object.values(r.records.test_acc_runs as Record<string, number>).every(isRate));
   assert.ok(charts(r.notebook!) >= 2);
 });
