@@ -12,7 +12,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { fileDigests, formatManifest, MANIFEST, readVerified } from '../lib/data/checksums';
 import { CIFAR10_RECORD_BYTES, locateCifar10 } from '../lib/data/cifar10';
-import { projectRoot, readDatasetFile } from '../lib/data/files';
+import { readDatasetFile } from '../lib/data/files';
+import { projectRoot } from '../lib/project';
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, MNIST_FILES, parseIdx } from '../lib/data/mnist';
 
 const MNIST_COUNTS = { train: 200, test: 100 };

@@ -2,14 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { projectPath } from '../lib/project';
 import * as ts from 'typescript';
 import { injectionSource, injectParameters, parseCliValue, parseParameterCell } from '../lib/runner/parameters';
 import { parseNotebookArgs } from '../lib/runner/cli-args';
 import { readNotebook, sourceOf } from '../lib/runner/notebook';
 import { runNotebook } from '../lib/runner/execute';
 
-const fixtures = resolve(__dirname, '..', '..', 'tests', 'fixtures');
+const fixtures = projectPath('tests', 'fixtures');
 const tmp = () => mkdtempSync(join(tmpdir(), 'bn-lab-runner-'));
 const quiet = { onLog: () => {} };
 

@@ -5,9 +5,9 @@ import { initBackend, loadIris, loadMnist, progressBar, setSeed, sortByLabel } f
 import { RunningMean } from '../lib/training/callbacks';
 import { seededPermutation } from '../lib/training/shuffle';
 import { formatDuration, formatLogs } from '../lib/training/progress';
-import { join, resolve } from 'node:path';
+import { projectPath } from '../lib/project';
 
-const mnistFixture = { dir: join(resolve(__dirname, '..', '..'), 'data', 'fixtures', 'mnist') };
+const mnistFixture = { dir: projectPath('data', 'fixtures', 'mnist') };
 
 /** A small BN MLP on iris, written with tfjs's own API as the notebooks write theirs. */
 async function trainIris(seed: number, shuffle: boolean, callbacks: tf.CustomCallback[] = []) {

@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Checksums, MANIFEST, readVerified, verifyFile } from './checksums';
 import { downloadFile, DownloadProgress } from './download';
+import { projectRoot } from '../project';
 
 /** The datasets bn-lab knows how to find, verify and download. */
 export type DatasetName = 'mnist' | 'cifar10' | 'iris';
@@ -120,31 +120,6 @@ export interface SourceDir {
   origin: SourceOrigin;
   /** Human-readable origin, e.g. "BN_LAB_MNIST_DIR". */
   label: string;
-}
-
-let cachedRoot: string | null | undefined;
-
-/**
- * The bn-lab checkout: the nearest folder above this module whose package.json is named bn-lab.
- * Found from __dirname so it works from lib/ (ts) and dist/lib/ (compiled) alike; null if this
- * module runs outside a checkout.
- */
-export function projectRoot(): string | null {
-  if (cachedRoot !== undefined) return cachedRoot;
-  let dir = __dirname;
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (existsSync(pkg)) {
-      try {
-        if (JSON.parse(readFileSync(pkg, 'utf8')).name === 'bn-lab') return (cachedRoot = dir);
-      } catch {
-        // An unreadable package.json is not ours; keep walking up.
-      }
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return (cachedRoot = null);
-    dir = parent;
-  }
 }
 
 /** The download cache root: the option, then BN_LAB_CACHE_DIR, then `<project>/data/cache` (or ~/.cache/bn-lab outside a checkout). */

@@ -1,4 +1,5 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { projectPath } from '../project';
 import { ParamValue } from './parameters';
 import { runNotebook, RunResult } from './execute';
 import { formatRecordValue } from './records';
@@ -26,7 +27,7 @@ export const COLLECTION: CollectionEntry[] = [
 ];
 
 /** The project's notebooks folder. */
-export const NOTEBOOKS_DIR = resolve(__dirname, '..', '..', '..', 'notebooks');
+export const NOTEBOOKS_DIR = projectPath('notebooks');
 
 /** One row of the collection's summary. */
 export interface CollectionRow {

@@ -6,6 +6,7 @@ import { findTaggedCell, readNotebook, writeNotebook, Notebook } from './noteboo
 import { injectParameters, notebookParameters, ParamValue } from './parameters';
 import { findJupyterPython, JUPYTER_HELP } from './python';
 import { readRecords } from './records';
+import { projectPath } from '../project';
 
 /** Options for runNotebook, named after papermill's. */
 export interface RunOptions {
@@ -42,7 +43,7 @@ export function defaultOutputPath(input: string): string {
   return join('out', basename(input));
 }
 
-const EXECUTOR = resolve(__dirname, '..', '..', '..', 'scripts', 'execute_notebook.py');
+const EXECUTOR = projectPath('scripts', 'execute_notebook.py');
 
 /**
  * Executes a notebook through nbclient (the real Jupyter kernel path) after injecting parameters,

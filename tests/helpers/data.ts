@@ -5,7 +5,7 @@ import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { projectRoot } from '../../lib/data/files';
+import { projectRoot } from '../../lib/project';
 
 /** The checkout's data/ folder (found the same way the loaders find it, so it works from dist/). */
 export function dataDir(): string {
