@@ -100,7 +100,7 @@ export async function expectedChecksums(file: string, official?: Checksums): Pro
     try {
       entries = parseManifest(text);
     } catch (err) {
-      throw new Error(`${manifestPath}: ${(err as Error).message}`);
+      throw new Error(`${manifestPath}: ${(err as Error).message}`, { cause: err });
     }
     const sha256 = entries.get(path.basename(file));
     if (sha256) return { checksums: { sha256 }, source: manifestPath };

@@ -147,7 +147,7 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
       });
       await pipeline(res, meter, createWriteStream(tmp, { flags: 'wx' }));
     } catch (err) {
-      throw new Error(`Download of ${url} failed after ${received} bytes: ${(err as Error).message}.`);
+      throw new Error(`Download of ${url} failed after ${received} bytes: ${(err as Error).message}.`, { cause: err });
     }
     if (total !== undefined && received !== total) {
       throw new Error(`Download of ${url} is incomplete: got ${received} of ${total} bytes.`);

@@ -101,7 +101,7 @@ async function gunzipFile(bytes: Buffer, file: string): Promise<Buffer> {
   try {
     return await gunzipAsync(bytes);
   } catch (err) {
-    throw new Error(`${file}: cannot gunzip it (${(err as Error).message}); the file is truncated or not gzip data.`);
+    throw new Error(`${file}: cannot gunzip it (${(err as Error).message}); the file is truncated or not gzip data.`, { cause: err });
   }
 }
 

@@ -48,7 +48,7 @@ export function readParametersFile(path: string): Record<string, ParamValue> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new Error(`Cannot read parameters file ${path}: ${(e as Error).message}`);
+    throw new Error(`Cannot read parameters file ${path}: ${(e as Error).message}`, { cause: e });
   }
   const values = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
   return scalarsOnly(path, values);

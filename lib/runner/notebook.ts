@@ -25,6 +25,8 @@ export interface Output {
 /** An nbformat 4 notebook. */
 export interface Notebook {
   cells: Cell[];
+  // Notebook metadata is free-form JSON that each tool (papermill, kernels, bn-lab) indexes its own way.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   metadata: Record<string, any>;
   nbformat: number;
   nbformat_minor: number;
@@ -41,13 +43,13 @@ export function readNotebook(path: string): Notebook {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new Error(`Cannot read notebook ${path}: ${(e as Error).message}`);
+    throw new Error(`Cannot read notebook ${path}: ${(e as Error).message}`, { cause: e });
   }
   let nb: Notebook;
   try {
     nb = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${path} is not a notebook: invalid JSON (${(e as Error).message}).`);
+    throw new Error(`${path} is not a notebook: invalid JSON (${(e as Error).message}).`, { cause: e });
   }
   if (!Array.isArray(nb.cells) || nb.nbformat !== 4) throw new Error(`${path} is not an nbformat 4 notebook.`);
   return nb;
