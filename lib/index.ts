@@ -29,7 +29,7 @@ export { setSeed } from './training/seed';
 export { progressBar } from './training/callbacks';
 export type { ProgressBarOptions } from './training/callbacks';
 export { sortByLabel } from './training/shuffle';
-export { movingAverageLag, movingAverageWarning } from './training/metrics';
+export { movingAverageLag, movingAverageWarning } from './training/moving-average';
 
 // Display: charts, tables, model summaries, images, and recorded results.
 export { plotHistory, plotMetric, plotProbabilities, plotComparison } from './plots/charts';

@@ -111,7 +111,7 @@ test('progress shows metrics averaged over the epoch so far, weighted by batch s
 });
 
 test('moving-average lag: momentum^steps, with a warning only while it is large', async () => {
-  const { movingAverageLag, movingAverageWarning } = await import('../lib/training/metrics');
+  const { movingAverageLag, movingAverageWarning } = await import('../lib/training/moving-average');
   assert.ok(Math.abs(movingAverageLag(100) - 0.99 ** 100) < 1e-15);
   assert.match(movingAverageWarning(24), /24번뿐/);
   assert.match(movingAverageWarning(315), /4\.2%/, 'seed 001 quick run that scored 0.15: must warn');
