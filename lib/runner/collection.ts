@@ -24,7 +24,10 @@ export const COLLECTION: CollectionEntry[] = [
   { notebook: '04_cifar_vgg_bn.ipynb', quick: { trainCount: 2000, testCount: 500, epochs: 3 } },
   { notebook: '05_lenet_shuffle.ipynb', quick: { trainCount: 12000, testCount: 2000, shuffleTrainCount: 2000, shuffleTestCount: 500, shuffleEpochs: 3 } },
   // The experiments: half the steps of their defaults, still enough for the effects to show.
-  { notebook: '06_bn_claims_drift_smoothness_lr.ipynb', quick: { mnistTrainCount: 5000, driftSteps: 500, smoothSteps: 100, sweepSteps: 100 } },
+  {
+    notebook: '06_bn_claims_drift_smoothness_lr.ipynb',
+    quick: { mnistTrainCount: 5000, driftSteps: 500, smoothSteps: 100, sweepSteps: 100 },
+  },
   { notebook: '07_bn_batch_size_modes_dropout.ipynb', quick: { cifarTrainCount: 1000, cifarValCount: 500, dropoutEpochs: 5 } },
 ];
 
