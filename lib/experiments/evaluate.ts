@@ -1,5 +1,6 @@
 /** The one evaluation the experiment notebooks share, in inference mode or in training mode. */
 import * as tf from '@tensorflow/tfjs';
+import { takeRows } from '../training/shuffle';
 import { crossEntropy, keepingMovingStats } from './loop';
 
 /** Options for evaluateModel. */
@@ -35,9 +36,9 @@ export function evaluateModel(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor,
     for (let start = 0; start < n; start += batchSize) {
       const rows = order.slice(start, Math.min(n, start + batchSize));
       const [loss, classes] = tf.tidy(() => {
-        const idx = tf.tensor1d(rows, 'int32');
-        const probs = model.apply(tf.gather(x, idx), { training }) as tf.Tensor;
-        return [crossEntropy(probs, tf.gather(y, idx)).dataSync()[0], tf.argMax(probs, -1).dataSync()];
+        const [xb, yb] = takeRows([x, y], rows);
+        const probs = model.apply(xb, { training }) as tf.Tensor;
+        return [crossEntropy(probs, yb).dataSync()[0], tf.argMax(probs, -1).dataSync()];
       });
       lossSum += loss * rows.length;
       rows.forEach((r, i) => (predicted[r] = classes[i]));

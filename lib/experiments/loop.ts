@@ -3,7 +3,7 @@
  * with a measurement (the notebook's own `probe`) taken at chosen steps, collected in one Trace.
  */
 import * as tf from '@tensorflow/tfjs';
-import { seededPermutation } from '../training/shuffle';
+import { seededPermutation, takeRows } from '../training/shuffle';
 
 /** One run's measurements: the step of each probe and one series per measured quantity. */
 export interface Trace {
@@ -77,10 +77,7 @@ export async function trainSteps(model: tf.LayersModel, x: tf.Tensor, y: tf.Tens
   const trace: Trace = { label, steps: [], series: {}, loss: [], seconds: 0 };
   const stream = new BatchStream(x.shape[0], batchSize, seed);
   for (let step = 0; ; step++) {
-    const [xb, yb] = tf.tidy(() => {
-      const idx = tf.tensor1d(stream.next(), 'int32');
-      return [tf.gather(x, idx), tf.gather(y, idx)];
-    });
+    const [xb, yb] = takeRows([x, y], stream.next());
     try {
       if (probe && (step % every === 0 || step === steps)) {
         const values = probe(step, xb, yb);
