@@ -99,6 +99,8 @@ test('06 experiments: drift per layer, smoothness along the gradient, learning-r
     for (const key of ['plainShift', 'bnShift', 'bnDenseShift', 'plainSpread', 'bnSpread']) assert.ok(Number.isFinite(l[key]) && l[key] >= 0, key);
     // BN re-normalizes every batch: its output's per-unit spread stays near γ (1 at the start).
     assert.ok(l.bnSpread > 0.5 && l.bnSpread < 2, `BN spread ${l.bnSpread}`);
+    // and BN's output is what moves least: the centres of its units shift less than the plain net's Dense outputs.
+    assert.ok(l.bnShift < l.plainShift, `layer ${l.layer}: BN shift ${l.bnShift} vs plain ${l.plainShift}`);
   }
   const loss = r.records.drift_final_loss as { plain: number; bn: number };
   assert.ok(isLoss(loss.plain) && isLoss(loss.bn));
