@@ -28,7 +28,7 @@ export type { SourceOptions } from './data/files';
 export { setSeed } from './training/seed';
 export { progressBar } from './training/callbacks';
 export type { ProgressBarOptions } from './training/callbacks';
-export { sortByLabel } from './training/shuffle';
+export { seededPermutation, sortByLabel } from './training/shuffle';
 export { movingAverageLag, movingAverageWarning } from './training/moving-average';
 
 // Display: charts, tables, model summaries, images, and recorded results.
@@ -43,13 +43,14 @@ export { showHtml, newLiveOutput } from './notebook/display';
 export type { LiveOutput } from './notebook/display';
 export { record } from './notebook/record';
 
-// Experiments beyond the seeds (notebooks 6 and 7); converted to named exports when they move.
-export * from './layers/batch-renorm';
-export * from './layers/small-batch';
-export * from './experiments/modes';
-export * from './experiments/drift';
-export * from './experiments/smoothness';
-export * from './experiments/lr-sweep';
-export * from './experiments/dropout';
-export { buildDeepMlp, preActivationTaps } from './experiments/common';
-export type { DeepMlpOptions, MlpActivation, ModelBuilder, OptimizerName } from './experiments/common';
+// Layers and measurement plumbing for the experiments (notebooks 6 and 7).
+export { BatchRenormalization, batchRenorm, renormClipping } from './layers/batch-renorm';
+export type { BatchRenormalizationArgs, RenormSchedule } from './layers/batch-renorm';
+export { trainSteps, keepingMovingStats, lossAndGradients, globalNorm } from './experiments/loop';
+export type { Trace, Probe, StepLoopOptions } from './experiments/loop';
+export { evaluateModel } from './experiments/evaluate';
+export type { Evaluation, EvaluateOptions } from './experiments/evaluate';
+export { unitStats, centreShift, spreadRatio, mean, median } from './experiments/stats';
+export type { UnitStats } from './experiments/stats';
+export { traceFigure } from './experiments/figures';
+export type { TracePanel } from './experiments/figures';

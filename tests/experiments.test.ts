@@ -2,160 +2,141 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, loadCifar10, loadMnist, standardizePerChannel } from '../lib';
-import { buildDeepMlp, evaluateModel, keepingMovingStats, preActivationTaps, trainingLoss } from '../lib/experiments/common';
-import { driftFigure, driftSummary, measureDrift } from '../lib/experiments/drift';
-import { measureSmoothness, probeAlongGradient, smoothnessFigure, smoothnessSummary } from '../lib/experiments/smoothness';
-import { lrSweep, lrSweepFigure, lrSweepSummary } from '../lib/experiments/lr-sweep';
-import { compareDropout, dropoutGapFigure, dropoutSummary } from '../lib/experiments/dropout';
+import { loadMnist } from '../lib/data';
+import { BatchStream, crossEntropy, globalNorm, lossAndGradients, trainSteps } from '../lib/experiments/loop';
+import { evaluateModel } from '../lib/experiments/evaluate';
+import { centreShift, quantileSorted, spreadRatio, unitStats } from '../lib/experiments/stats';
+import { traceFigure } from '../lib/experiments/figures';
+import { setSeed } from '../lib/training/seed';
 
 const fixtures = join(resolve(__dirname, '..', '..'), 'data', 'fixtures');
 
 async function mnist() {
-  await initBackend('cpu');
+  await tf.setBackend('cpu');
   return loadMnist({ trainCount: 200, testCount: 100, dir: join(fixtures, 'mnist') });
 }
 
-const allFinite = (xs: number[]) => xs.every(Number.isFinite);
+/** A small MLP like the notebooks' (Dense → [BN] → ReLU), seeded through Math.random. */
+function mlp(batchNorm: boolean, seed = 1): tf.Sequential {
+  setSeed(seed);
+  const model = tf.sequential();
+  model.add(tf.layers.flatten({ inputShape: [32, 32, 1] }));
+  model.add(tf.layers.dense({ units: 24 }));
+  if (batchNorm) model.add(tf.layers.batchNormalization());
+  model.add(tf.layers.activation({ activation: 'relu' }));
+  model.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+  model.compile({ optimizer: tf.train.sgd(0.1), loss: 'sparseCategoricalCrossentropy' });
+  return model;
+}
+
 const weightsOf = (model: tf.LayersModel) => model.weights.map((w) => Array.from(w.read().dataSync()));
 
-test('buildDeepMlp: separate activation layers, tapped before each activation (BN output with BN)', async () => {
-  await initBackend('cpu');
-  const plain = buildDeepMlp({ depth: 3, units: 20 });
-  const withBn = buildDeepMlp({ depth: 3, units: 20, batchNorm: true });
-  assert.deepEqual(plain.outputs[0].shape, [null, 10]);
-  const p = preActivationTaps(plain);
-  const b = preActivationTaps(withBn);
-  assert.deepEqual(p.preActivation.map((l) => l.getClassName()), ['Dense', 'Dense', 'Dense']);
-  assert.deepEqual(p.linear, p.preActivation);
-  assert.deepEqual(b.preActivation.map((l) => l.getClassName()), ['BatchNormalization', 'BatchNormalization', 'BatchNormalization']);
-  assert.deepEqual(b.linear.map((l) => l.getClassName()), ['Dense', 'Dense', 'Dense']);
-  plain.dispose();
-  withBn.dispose();
+test('BatchStream: every row once per epoch, a short last batch, reproducible by seed', () => {
+  const a = new BatchStream(10, 4, 3);
+  const epoch = [a.next(), a.next(), a.next()];
+  assert.deepEqual(epoch.map((r) => r.length), [4, 4, 2]);
+  assert.deepEqual([...epoch.flatMap((r) => [...r])].sort((x, y) => x - y), [...Array(10).keys()]);
+  const b = new BatchStream(10, 4, 3);
+  assert.deepEqual([b.next(), b.next(), b.next()], epoch);
+  assert.notDeepEqual(a.next(), epoch[0], 'the next epoch is reshuffled');
+  assert.throws(() => new BatchStream(0, 4, 1), /no training samples/);
 });
 
-test('measureDrift: probe series are well formed; BN pre-activations stay normalized; memory flat', async () => {
+test('trainSteps: probes at 0, every k and the end, with the batch of the next step; one loss per step', async () => {
   const data = await mnist();
-  const before = tf.memory().numTensors;
-  const result = await measureDrift({ x: data.train.images, y: data.train.labels, steps: 10, probeEvery: 5, probeSize: 64, depth: 3, units: 32 });
-  assert.equal(tf.memory().numTensors, before, 'measureDrift leaks tensors');
-  for (const run of [result.plain, result.bn]) {
-    assert.deepEqual(run.steps, [0, 5, 10]);
-    assert.equal(run.preActivation.length, 3);
-    assert.ok(allFinite(run.loss));
-    for (const s of [...run.preActivation, ...run.linear]) {
-      for (const key of ['mean', 'std', 'p15', 'p50', 'p85'] as const) {
-        assert.equal(s[key].length, 3);
-        assert.ok(allFinite(s[key]), `${run.arm} ${s.name} ${key}`);
-      }
-      s.p15.forEach((v, t) => assert.ok(v <= s.p50[t] && s.p50[t] <= s.p85[t]));
-      assert.equal(s.unitMean[0].length, 32);
-    }
-  }
-  // Training-mode BN on the probe batch: each unit has mean beta and std ~gamma (1 at the start).
-  for (const s of result.bn.preActivation) {
-    assert.ok(Math.abs(s.mean[0]) < 1e-3, `BN mean ${s.mean[0]}`);
-    assert.ok(Math.abs(s.std[0] - 1) < 0.02, `BN std ${s.std[0]}`);
-    assert.ok(Math.abs(s.std.at(-1)! - 1) < 0.1, `BN std after training ${s.std.at(-1)}`);
-  }
-  // Without BN the probe measures the Dense output itself.
-  assert.deepEqual(result.plain.preActivation[0].mean, result.plain.linear[0].mean);
-  const summary = driftSummary(result);
-  assert.equal(summary.layers.length, 3);
-  assert.ok(summary.layers.every((l) => Number.isFinite(l.plainMeanShift) && Number.isFinite(l.bnStdRatio)));
-  assert.equal(summary.lines.length, 4);
-  const fig = driftFigure(result);
-  assert.equal(fig.data.length, 3 * 2 * 3);
-  assert.ok(JSON.stringify(fig).length < 50_000);
-  // Same seed, same measurements.
-  const again = await measureDrift({ x: data.train.images, y: data.train.labels, steps: 10, probeEvery: 5, probeSize: 64, depth: 3, units: 32 });
-  assert.deepEqual(again.plain.loss, result.plain.loss);
-  assert.deepEqual(again.bn.preActivation[2].p50, result.bn.preActivation[2].p50);
+  const model = mlp(false);
+  const seen: number[] = [];
+  const trace = await trainSteps(model, data.train.images, data.train.labels, {
+    steps: 7, batchSize: 32, seed: 1, every: 3,
+    probe: (step, xb) => {
+      seen.push(xb.shape[0]);
+      return { step2: step * 2 };
+    },
+  });
+  assert.deepEqual(trace.steps, [0, 3, 6, 7]);
+  assert.deepEqual(trace.series.step2, [0, 6, 12, 14]);
+  assert.deepEqual(seen, [32, 32, 8, 32], 'batch 6 is the short end of the first epoch (200 = 6 × 32 + 8)');
+  assert.equal(trace.loss.length, 7);
+  assert.ok(trace.loss.every((l) => Number.isFinite(l) && l > 0));
+  await assert.rejects(trainSteps(tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] }), data.train.images, data.train.labels, { steps: 1, batchSize: 1, seed: 1 }), /compile/);
+  model.dispose();
 });
 
-test('probeAlongGradient: eta 0 gives the current loss and no gradient change; the model is left untouched', async () => {
+test('trainSteps: the same seed gives the same weights; training moves BN moving statistics, probes do not', async () => {
   const data = await mnist();
+  const run = async () => {
+    const model = mlp(true);
+    const before = Array.from(model.layers[2].getWeights()[2].dataSync());
+    const probeOnly = await trainSteps(model, data.train.images, data.train.labels, {
+      steps: 0, batchSize: 16, seed: 5, probe: (_s, xb, yb) => ({ loss: lossAndGradients(model, xb, yb).loss }),
+    });
+    assert.equal(probeOnly.steps.length, 1);
+    assert.deepEqual(Array.from(model.layers[2].getWeights()[2].dataSync()), before, 'a probe must not move the moving mean');
+    await trainSteps(model, data.train.images, data.train.labels, { steps: 5, batchSize: 16, seed: 5 });
+    assert.notDeepEqual(Array.from(model.layers[2].getWeights()[2].dataSync()), before, 'training steps update the moving mean');
+    const w = weightsOf(model);
+    model.dispose();
+    return w;
+  };
+  assert.deepEqual(await run(), await run());
+});
+
+test('lossAndGradients: the loss is the training-mode cross-entropy; a tiny step lowers it by about η‖g‖²', async () => {
+  const data = await mnist();
+  const model = mlp(true);
   const x = data.train.images.slice(0, 32);
   const y = data.train.labels.slice(0, 32);
-  for (const batchNorm of [false, true]) {
-    const model = buildDeepMlp({ depth: 3, units: 32, batchNorm, activation: 'relu' });
-    const lossBefore = tf.tidy(() => trainingLoss(model, x, y).dataSync()[0]);
-    const inference = evaluateModel(model, x, y);
-    // The helper's own loss call moved BN's moving statistics; measure from here on.
-    keepingMovingStats(model, () => undefined);
-    const weights = weightsOf(model);
-    probeAlongGradient(model, x, y, [0, 0.1]); // warm-up (kernels, optimizer-free)
-    const tensors = tf.memory().numTensors;
-    const p = probeAlongGradient(model, x, y, [0, 1e-4, 0.1, 1]);
-    assert.equal(tf.memory().numTensors, tensors, 'probe leaks tensors');
-    assert.ok(Math.abs(p.losses[0] - p.loss) < 1e-6, `L(w) ${p.loss} vs L(w - 0 g) ${p.losses[0]}`);
-    assert.ok(Math.abs(p.loss - lossBefore) < 1e-5);
-    assert.ok(p.gradDiffs[0] < 1e-6, `gradient change at eta 0: ${p.gradDiffs[0]}`);
-    // A tiny step changes the loss by the first-order prediction −η‖g‖².
-    const predicted = -1e-4 * p.gradNorm ** 2;
-    assert.ok(Math.abs(p.losses[1] - p.loss - predicted) < 0.1 * Math.abs(predicted) + 2e-6, `${p.losses[1] - p.loss} vs ${predicted}`);
-    assert.ok(p.gradNorm > 0 && allFinite([...p.losses, ...p.gradDiffs]));
-    assert.deepEqual(weightsOf(model), weights, 'weights or moving statistics changed');
-    const after = evaluateModel(model, x, y);
-    assert.equal(after.loss, inference.loss);
-    model.dispose();
-  }
-  tf.dispose([x, y]);
+  const { loss, grads } = lossAndGradients(model, x, y);
+  const direct = tf.tidy(() => crossEntropy(model.apply(x, { training: true }) as tf.Tensor, y).dataSync()[0]);
+  assert.ok(Math.abs(loss - direct) < 1e-5);
+  assert.equal(grads.length, model.trainableWeights.length);
+  const norm = globalNorm(grads);
+  const eta = 1e-3;
+  model.trainableWeights.forEach((w, i) => (w.read() as tf.Variable).assign(tf.tidy(() => w.read().sub(grads[i].mul(eta)))));
+  const after = lossAndGradients(model, x, y);
+  const predicted = -eta * norm ** 2;
+  assert.ok(Math.abs(after.loss - loss - predicted) < 0.1 * Math.abs(predicted), `${after.loss - loss} vs ${predicted}`);
+  tf.dispose([...grads, ...after.grads, x, y]);
+  model.dispose();
 });
 
-test('measureSmoothness: per-step bands are ordered and finite; figure has both arms; memory flat', async () => {
+test('globalNorm is the L2 norm of all values together; crossEntropy matches −log p of the label', () => {
+  assert.ok(Math.abs(globalNorm([tf.tensor([3]), tf.tensor([[4, 0]])]) - 5) < 1e-6);
+  const probs = tf.tensor2d([[0.5, 0.25, 0.25], [0.1, 0.8, 0.1]]);
+  const ce = crossEntropy(probs, tf.tensor1d([0, 1])).dataSync()[0];
+  assert.ok(Math.abs(ce - (-Math.log(0.5) - Math.log(0.8)) / 2) < 1e-6);
+});
+
+test('evaluateModel: inference mode equals model.predict; accuracy counts the argmax hits', async () => {
   const data = await mnist();
-  const before = tf.memory().numTensors;
-  const result = await measureSmoothness({ x: data.train.images, y: data.train.labels, steps: 4, batchSize: 32, depth: 3, units: 32 });
-  assert.equal(tf.memory().numTensors, before, 'measureSmoothness leaks tensors');
-  for (const run of [result.plain, result.bn]) {
-    assert.deepEqual(run.steps, [1, 2, 3, 4]);
-    for (const key of ['loss', 'gradNorm', 'lossMin', 'lossMax', 'gradDiffMin', 'gradDiffMax', 'beta'] as const) {
-      assert.equal(run[key].length, 4);
-      assert.ok(allFinite(run[key]), `${run.arm} ${key}`);
-    }
-    run.lossMin.forEach((v, i) => assert.ok(v <= run.lossMax[i]));
-    run.gradDiffMin.forEach((v, i) => assert.ok(v >= 0 && v <= run.gradDiffMax[i]));
-  }
-  const summary = smoothnessSummary(result);
-  assert.ok(Number.isFinite(summary.lossRange.plain) && Number.isFinite(summary.gradChange.bn));
-  const fig = smoothnessFigure(result);
-  assert.equal(fig.data.length, 8);
+  const model = mlp(true);
+  await trainSteps(model, data.train.images, data.train.labels, { steps: 20, batchSize: 32, seed: 1 });
+  const e = evaluateModel(model, data.test.images, data.test.labels, { batchSize: 30 });
+  const probs = model.predict(data.test.images) as tf.Tensor;
+  const predicted = Array.from(tf.argMax(probs, -1).dataSync());
+  assert.deepEqual(Array.from(e.predicted), predicted);
+  const labels = data.test.labels.dataSync();
+  assert.equal(e.acc, predicted.filter((p, i) => p === labels[i]).length / predicted.length);
+  assert.ok(Math.abs(e.loss - crossEntropy(probs, data.test.labels).dataSync()[0]) < 1e-5);
+  assert.throws(() => evaluateModel(model, data.test.images, data.train.labels), /100 images but 200 labels/);
+  model.dispose();
 });
 
-test('lrSweep: one row per learning rate with accuracies in [0, 1]; log-x figure', async () => {
-  const data = await mnist();
-  const before = tf.memory().numTensors;
-  const result = await lrSweep({
-    xTrain: data.train.images, yTrain: data.train.labels, xTest: data.test.images, yTest: data.test.labels,
-    learningRates: [0.01, 1], epochs: 1, depth: 2, units: 32,
-  });
-  assert.equal(tf.memory().numTensors, before, 'lrSweep leaks tensors');
-  assert.deepEqual(result.rows.map((r) => r.learningRate), [0.01, 1]);
-  for (const r of result.rows) {
-    for (const acc of [r.plain, r.bn]) assert.ok(acc >= 0 && acc <= 1);
-    assert.equal(typeof r.plainDiverged, 'boolean');
-  }
-  const summary = lrSweepSummary(result);
-  assert.equal(summary.lines.length, 4);
-  const fig = lrSweepFigure(result);
-  assert.equal(fig.data.length, 2);
-  assert.equal((fig.layout!.xaxis as { type: string }).type, 'log');
+test('unitStats, centreShift, spreadRatio on known numbers', () => {
+  const a = unitStats(tf.tensor2d([[0, 10], [2, 10], [4, 10]]));
+  assert.deepEqual(a.unitMean, [2, 10]);
+  assert.ok(Math.abs(a.unitStd[0] - Math.sqrt(8 / 3)) < 1e-9 && a.unitStd[1] === 0);
+  assert.equal(a.p50, quantileSorted([0, 2, 4, 10, 10, 10], 0.5));
+  const b = unitStats(tf.tensor2d([[1, 13], [5, 13], [9, 13]]));
+  assert.ok(Math.abs(centreShift(b, a) - ((3 + 3) / 2) / a.std) < 1e-9);
+  assert.ok(Math.abs(spreadRatio(b, a) - 2) < 1e-9);
+  assert.equal(quantileSorted([1, 2, 3, 4], 0.5), 2.5);
 });
 
-test('compareDropout: four variants, a gap per epoch, inference-mode training accuracy', async () => {
-  await initBackend('wasm'); // the VGG model takes minutes on the cpu backend even at this size
-  const c = await loadCifar10({ trainCount: 24, testCount: 12, scale: false, dir: join(fixtures, 'cifar10') });
-  const { tensors: [xTrain, xVal] } = standardizePerChannel(c.train.images, c.test.images);
-  const result = await compareDropout({ xTrain, yTrain: c.train.labels, xVal, yVal: c.test.labels, epochs: 2, batchSize: 12 });
-  assert.deepEqual(result.runs.map((r) => r.variant), ['none', 'dropout', 'bn', 'both']);
-  for (const r of result.runs) {
-    assert.equal(r.accGap.length, 2);
-    assert.equal(r.lossGap.length, 2);
-    assert.ok(allFinite([...r.accGap, ...r.lossGap]));
-    r.trainEval.acc.forEach((a, i) => assert.ok(Math.abs(a - r.history.history.val_acc[i] - r.accGap[i]) < 1e-9));
-  }
-  assert.equal(dropoutSummary(result).rows.length, 4);
-  assert.equal(dropoutGapFigure(result).data.length, 8);
-  tf.dispose([xTrain, xVal, c.train.images, c.train.labels, c.test.images, c.test.labels]);
+test('traceFigure: one panel per entry, band + line per run, clear error for a missing series', () => {
+  const t = (label: string) => ({ label, steps: [0, 1], series: { lo: [0, 1], hi: [2, 3], mid: [1, 2] }, loss: [1], seconds: 0 });
+  const fig = traceFigure([t('a'), t('b')], [{ title: 'x', band: ['lo', 'hi'], line: 'mid' }, { title: 'y', line: 'mid', log: true }]);
+  assert.equal(fig.data.length, 2 * 3 + 2 * 1);
+  assert.equal((fig.layout!.yaxis2 as { type: string }).type, 'log');
+  assert.throws(() => traceFigure([t('a')], [{ title: 'z', line: 'nope' }]), /run 'a' has no series 'nope'/);
 });

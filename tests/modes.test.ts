@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { join, resolve } from 'node:path';
 import { loadMnist } from '../lib/data';
-import { buildNormMlp, compareSmallBatches, smallBatchFigure, withBatchRenorm } from '../lib/layers/small-batch';
-import { BatchRenormalization } from '../lib/layers/batch-renorm';
-import { compareModes, modesFigure, movingMeanFigure, predictWithBatchStatistics, trackMovingMean } from '../lib/experiments/modes';
-import { buildSmallCifarCnn } from '../lib/models';
+import { evaluateModel } from '../lib/experiments/evaluate';
+import { trainSteps } from '../lib/experiments/loop';
+import { batchRenorm } from '../lib/layers/batch-renorm';
+import { setSeed } from '../lib/training/seed';
 
 const mnistFixture = { dir: join(resolve(__dirname, '..', '..'), 'data', 'fixtures', 'mnist') };
 
@@ -15,57 +15,56 @@ async function data() {
   return loadMnist({ ...mnistFixture, trainCount: 64, testCount: 40 });
 }
 
-test('predictWithBatchStatistics equals model.apply(training) per batch and leaves the moving statistics alone', async () => {
+function bnMlp(renorm = false): tf.Sequential {
+  setSeed(2);
+  const model = tf.sequential();
+  model.add(tf.layers.flatten({ inputShape: [32, 32, 1] }));
+  model.add(tf.layers.dense({ units: 16 }));
+  model.add(renorm ? batchRenorm({ rmaxStartStep: 0, rmaxEndStep: 4, dmaxStartStep: 0, dmaxEndStep: 4 }) : tf.layers.batchNormalization());
+  model.add(tf.layers.activation({ activation: 'relu' }));
+  model.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
+  model.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
+  return model;
+}
+
+const stats = (m: tf.LayersModel) => m.nonTrainableWeights.map((w) => Array.from(w.read().dataSync()));
+
+test('evaluateModel in training mode equals model.apply(training) per batch, in the given order, and restores the moving statistics', async () => {
   const mn = await data();
-  const model = buildNormMlp({ hidden: [16], seed: 2 });
-  const before = model.getWeights().map((w) => Array.from(w.dataSync()));
+  const model = bnMlp();
   const x = mn.test.images.slice(0, 8);
-  const got = predictWithBatchStatistics(model, x, 4).arraySync();
-  const after = model.getWeights().map((w) => Array.from(w.dataSync()));
-  assert.deepEqual(after, before);
-  const expected = (tf.concat([model.apply(x.slice(0, 4), { training: true }) as tf.Tensor, model.apply(x.slice(4, 4), { training: true }) as tf.Tensor]) as tf.Tensor2D).arraySync();
-  got.flat().forEach((v, i) => assert.ok(Math.abs(v - expected.flat()[i]) < 1e-6));
+  const y = mn.test.labels.slice(0, 8);
+  const before = stats(model);
+  const order = Int32Array.from([7, 6, 5, 4, 3, 2, 1, 0]);
+  const e = evaluateModel(model, x, y, { training: true, batchSize: 4, order });
+  assert.deepEqual(stats(model), before);
+  // Rows 7..4 form one batch and 3..0 the other; predictions come back in the original order.
+  const first = tf.argMax(model.apply(tf.gather(x, [7, 6, 5, 4]), { training: true }) as tf.Tensor, -1).dataSync();
+  const second = tf.argMax(model.apply(tf.gather(x, [3, 2, 1, 0]), { training: true }) as tf.Tensor, -1).dataSync();
+  assert.deepEqual(Array.from(e.predicted), [second[3], second[2], second[1], second[0], first[3], first[2], first[1], first[0]]);
+  model.dispose();
 });
 
-test('compareModes: a batch of one makes every prediction the same', async () => {
+test('a batch of one in training mode: every image gets the same class (BN outputs β)', async () => {
   const mn = await data();
-  const model = buildNormMlp({ hidden: [16], seed: 2 });
-  model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
-  await model.fit(mn.train.images, mn.train.labels, { epochs: 2, batchSize: 16, verbose: 0 });
-  const r = compareModes(model, mn.test, { batchSizes: [1, 40] });
-  const probs = predictWithBatchStatistics(model, mn.test.images, 1);
-  assert.equal(new Set(Array.from(tf.argMax(probs, -1).dataSync())).size, 1);
-  assert.equal(r.rows.length, 2);
-  assert.ok(r.inferenceAcc >= 0 && r.inferenceAcc <= 1);
-  assert.equal(modesFigure(r).data.length, 3);
+  const model = bnMlp();
+  await trainSteps(model, mn.train.images, mn.train.labels, { steps: 8, batchSize: 16, seed: 1 });
+  const single = evaluateModel(model, mn.test.images, mn.test.labels, { training: true, batchSize: 1 });
+  assert.equal(new Set(single.predicted).size, 1);
+  const inference = evaluateModel(model, mn.test.images, mn.test.labels);
+  assert.ok(new Set(inference.predicted).size > 1, 'inference mode still tells images apart');
+  model.dispose();
 });
 
-test('trackMovingMean: momentum changes only the moving statistics, not the weights', async () => {
+test('batch renormalization inside the shared loop: the step counter counts training steps only', async () => {
   const mn = await data();
-  const r = await trackMovingMean(mn, { momenta: [0.5, 0.99], steps: 6, batchSize: 16, every: 3, referenceCount: 64, hidden: [8] });
-  assert.deepEqual(r.steps, [0, 3, 6]);
-  assert.equal(r.weightDifference, 0);
-  // Momentum 0.5 follows the data faster than 0.99 (both start at 0).
-  assert.ok(r.meanGap[0][2] < r.meanGap[1][2]);
-  assert.equal(movingMeanFigure(r).data.length, 5);
-});
-
-test('withBatchRenorm swaps every BN layer and keeps the initial weights', async () => {
-  await tf.setBackend('cpu');
-  const bn = buildSmallCifarCnn({ seed: 4 });
-  const rn = withBatchRenorm(bn, { rmax: 2, dmax: 1 });
-  assert.equal(rn.layers.filter((l) => l instanceof BatchRenormalization).length, bn.layers.filter((l) => l.getClassName() === 'BatchNormalization').length);
-  assert.ok(!rn.layers.some((l) => l.getClassName() === 'BatchNormalization'));
-  const x = tf.randomUniform([2, 32, 32, 3], 0, 1, 'float32', 5);
-  const a = (bn.predict(x) as tf.Tensor).dataSync();
-  const b = (rn.predict(x) as tf.Tensor).dataSync();
-  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-6));
-});
-
-test('compareSmallBatches runs both methods at each batch size', async () => {
-  const mn = await data();
-  const r = await compareSmallBatches(mn, { batchSizes: [4, 16], samples: 32, hidden: [8] });
-  assert.equal(r.runs.length, 4);
-  assert.deepEqual(r.runs.map((x) => x.steps), [8, 2, 8, 2]);
-  assert.equal(smallBatchFigure(r).data.length, 2);
+  const model = bnMlp(true);
+  const layer = model.layers[2];
+  const trace = await trainSteps(model, mn.train.images, mn.train.labels, {
+    steps: 6, batchSize: 8, seed: 1, every: 3, probe: () => ({ counter: layer.getWeights()[4].dataSync()[0] }),
+  });
+  assert.deepEqual(trace.series.counter, [0, 3, 6]);
+  evaluateModel(model, mn.test.images, mn.test.labels, { training: true, batchSize: 8 });
+  assert.equal(layer.getWeights()[4].dataSync()[0], 6, 'a training-mode evaluation must not advance the warm-up');
+  model.dispose();
 });

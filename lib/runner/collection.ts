@@ -14,7 +14,7 @@ export interface CollectionEntry {
 /** Which settings a collection run uses: `quick` (documented small ones) or `full` (the seeds'). */
 export type Profile = 'quick' | 'full';
 
-/** The five notebooks in teaching order. */
+/** The notebooks in teaching order: the five seed notebooks, then the experiments. */
 export const COLLECTION: CollectionEntry[] = [
   // Enough steps (~700) for BN's moving statistics (momentum 0.99) to settle where it is cheap;
   // fewer make inference-mode test scores meaningless (the notebooks then print a warning).
@@ -24,6 +24,12 @@ export const COLLECTION: CollectionEntry[] = [
   { notebook: '03_iris_deep_mlp.ipynb', quick: { epochs: 200 } },
   { notebook: '04_cifar_vgg_bn.ipynb', quick: { trainCount: 2000, testCount: 500, epochs: 3 } },
   { notebook: '05_lenet_shuffle.ipynb', quick: { trainCount: 12000, testCount: 2000, shuffleTrainCount: 2000, shuffleTestCount: 500, shuffleEpochs: 3 } },
+  // The experiments: half the steps of their defaults, still enough for the effects to show.
+  {
+    notebook: '06_bn_claims_drift_smoothness_lr.ipynb',
+    quick: { mnistTrainCount: 5000, driftSteps: 500, smoothSteps: 100, sweepSteps: 100 },
+  },
+  { notebook: '07_bn_batch_size_modes_dropout.ipynb', quick: { cifarTrainCount: 1000, cifarValCount: 500, dropoutEpochs: 5 } },
 ];
 
 /** The project's notebooks folder. */
