@@ -4,7 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { escapeHtml } from '../notebook/display';
 import { Notebook, readNotebook, sourceOf, writeFileAtomic } from './notebook';
 import { findJupyterPython, JUPYTER_HELP } from './python';
-import { formatRecordValue, readRecords } from './records';
+import { readRecords, recordHtml, summarizeRecordValue } from './records';
 
 const TEMPLATES = resolve(__dirname, '..', '..', '..', 'scripts');
 
@@ -79,13 +79,13 @@ export async function exportHandout(notebookPath: string, outDir: string): Promi
 export function indexHtml(handouts: Handout[], title = 'bn-lab: 배치 정규화 실습 노트북'): string {
   const rows = handouts
     .map((h) => {
-      const params = Object.entries(h.parameters).map(([k, v]) => `${escapeHtml(k)}=${escapeHtml(formatRecordValue(v))}`).join(', ') || 'defaults';
-      const results = Object.entries(h.records).map(([k, v]) => `<li><code>${escapeHtml(k)}</code> = ${escapeHtml(formatRecordValue(v))}</li>`).join('');
+      const params = Object.entries(h.parameters).map(([k, v]) => `${escapeHtml(k)}=${escapeHtml(summarizeRecordValue(v, 30))}`).join(', ') || 'defaults';
+      const results = Object.entries(h.records).map(([k, v]) => `<tr><th><code>${escapeHtml(k)}</code></th><td>${recordHtml(v)}</td></tr>`).join('');
       return (
         `<tr><td><a href="${encodeURI(basename(h.html))}">${escapeHtml(h.title)}</a><br><small>${escapeHtml(basename(h.notebook))}</small></td>` +
         `<td>${h.ok ? 'ok' : '<b style="color:#c00">failed</b>'}</td>` +
         `<td>${h.seconds === null ? '' : `${h.seconds.toFixed(0)} s`}</td>` +
-        `<td><small>${params}</small></td><td><ul>${results}</ul></td></tr>`
+        `<td><small>${params}</small></td><td>${results ? `<table class="results">${results}</table>` : ''}</td></tr>`
       );
     })
     .join('\n');
@@ -94,7 +94,10 @@ export function indexHtml(handouts: Handout[], title = 'bn-lab: 배치 정규화
 <style>
 body { font-family: system-ui, "Apple SD Gothic Neo", "Malgun Gothic", "Noto Sans CJK KR", sans-serif; margin: 2em; }
 table { border-collapse: collapse; } td, th { border-bottom: 1px solid #ddd; padding: 6px 10px; vertical-align: top; text-align: left; }
-ul { margin: 0; padding-left: 1.2em; }
+table.results th, table.results td, table.record th, table.record td { border-bottom: 1px solid #eee; padding: 2px 8px; font-size: 13px; }
+table.results th { font-weight: normal; white-space: nowrap; }
+table.record { margin: 2px 0; } table.record th { font-weight: 600; background: #f6f6f6; }
+td { font-variant-numeric: tabular-nums; } details summary { cursor: pointer; }
 </style></head>
 <body><h1>${escapeHtml(title)}</h1>
 <table><thead><tr><th>노트북</th><th>상태</th><th>실행 시간</th><th>매개변수</th><th>기록된 결과</th></tr></thead>
