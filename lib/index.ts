@@ -10,6 +10,8 @@ export { seededPermutation, sortByLabel } from './training/shuffle';
 export * from './plots/charts';
 export { showFigure, figureHtml, standaloneHtml } from './plots/plotly';
 export type { Figure } from './plots/plotly';
+export { liveCurves } from './plots/live';
+export type { LiveCurvesOptions } from './plots/live';
 export { inNotebook, showHtml, newLiveOutput } from './notebook/display';
 export type { LiveOutput } from './notebook/display';
 export { showTable, showResults } from './notebook/table';
