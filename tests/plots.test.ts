@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { comparisonFigure, historyFigure, metricFigure, probabilityFigure } from '../lib/plots/charts';
@@ -12,6 +12,9 @@ import { figureSvg } from '../lib/plots/static';
 import { loadImageTensor } from '../lib/data/image';
 import { showImage } from '../lib/notebook/image';
 import { driftFigure } from '../lib/experiments/drift';
+
+/** Static pictures are saved here for people to look at (like the browser tests' screenshots). */
+const screenshots = resolve(__dirname, '..', '..', 'out', 'screenshots');
 
 const epoch = Array.from({ length: 12 }, (_, i) => i);
 const curve = (a: number, b: number) => epoch.map((e) => a + b / (e + 1));
@@ -64,6 +67,8 @@ test('a chart is one output carrying plotly JSON, HTML with a static picture, a 
   assert.equal(plotly.layout!.height, 400);
 
   const png = Buffer.from(bundle['image/png'] as string, 'base64');
+  mkdirSync(screenshots, { recursive: true });
+  writeFileSync(join(screenshots, 'static-history.png'), png);
   const meta = await sharp(png).metadata();
   assert.equal(meta.format, 'png');
   assert.equal(meta.width, STATIC_WIDTH);
@@ -98,6 +103,7 @@ test('every figure builder renders a static picture, subplot grids and bands inc
   const steps = [0, 10, 20, 30];
   const band = (o: number) => ({ p15: steps.map((s) => o - 1 + s / 50), p50: steps.map((s) => o + s / 40), p85: steps.map((s) => o + 1 + s / 30) });
   const drift = driftFigure({ plain: { steps, preActivation: [band(0), band(3)] }, bn: { steps, preActivation: [band(0), band(0.2)] } } as never);
+  mkdirSync(screenshots, { recursive: true });
   const figures: Figure[] = [
     drift,
     probabilityFigure([0.1, 0.7, 0.2], undefined, 'p'),
@@ -108,8 +114,9 @@ test('every figure builder renders a static picture, subplot grids and bands inc
   for (const t of ['without BN', 'with BN', 'layer 1', 'layer 2', 'plain 15–85%', 'BN median']) assert.ok(svg.includes(`>${t}<`), t);
   const bands = plotPaths(svg).filter((p) => /fill-opacity="0\.25"/.test(p));
   assert.equal(bands.length, 4, 'a shaded band per panel');
-  for (const f of figures) {
+  for (const [i, f] of figures.entries()) {
     const png = Buffer.from(figureBundle(f)['image/png'] as string, 'base64');
+    writeFileSync(join(screenshots, `static-${['drift', 'probabilities', 'metric'][i]}.png`), png);
     assert.ok((await inkFraction(png)) > 0.005, `${JSON.stringify(f.layout?.title)} has a picture`);
   }
   // plotly.js-basic-dist-min registers scatter, bar and pie: every trace these charts use.

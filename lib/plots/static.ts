@@ -193,8 +193,9 @@ export function echartsOption(figure: Figure, size: StaticSize): Obj {
       width: (d.x[1] - d.x[0]) * plotW,
       height: (d.y[1] - d.y[0]) * plotH,
     });
-    xAxes.push({ ...axisSpec(obj(layout[axisKey('x', sp.n)]), sp.xType, sp.categories, false), gridIndex: grids.length - 1, ...axisStyle, nameGap: 26 });
-    yAxes.push({ ...axisSpec(obj(layout[axisKey('y', sp.n)]), sp.yType, null, sp.hasBars), gridIndex: grids.length - 1, ...axisStyle, nameGap: 44 });
+    const styled = (spec: Obj, nameGap: number) => ({ ...axisStyle, ...spec, axisLabel: { ...axisStyle.axisLabel, ...obj(spec.axisLabel) }, gridIndex: grids.length - 1, nameGap });
+    xAxes.push(styled(axisSpec(obj(layout[axisKey('x', sp.n)]), sp.xType, sp.categories, false), 26));
+    yAxes.push(styled(axisSpec(obj(layout[axisKey('y', sp.n)]), sp.yType, null, sp.hasBars), 44));
   }
   shareMatchedRanges(layout, traces, yAxes, gridIndex);
 
@@ -352,6 +353,11 @@ function axisSpec(axis: Obj, type: Subplot['xType'], categories: string[] | null
     if (range.length === 2 && range[0] !== undefined && range[1] !== undefined) {
       spec.min = range[0];
       spec.max = range[1];
+      // A range with headroom (plotly's [0, 1.1] for bars with text above) would print its odd end
+      // value next to the last round tick; plotly shows round ticks only.
+      const step = niceStep((range[1] - range[0]) / 5);
+      const onTick = (v: number) => Math.abs(v / step - Math.round(v / step)) < 1e-9;
+      spec.axisLabel = { showMinLabel: onTick(range[0]), showMaxLabel: onTick(range[1]) };
     }
     const dtick = num(axis.dtick);
     if (dtick) spec.interval = dtick;
