@@ -103,13 +103,26 @@ export function figureHtml(figure: Figure, height = DEFAULT_HEIGHT, options: Fig
  */
 export function figureBundle(figure: Figure, height = DEFAULT_HEIGHT, options: { includeLibrary?: boolean } = {}): MimeBundle {
   const full = completeFigure(figure, height);
-  const png = figurePng(figure, height);
+  const png = staticPicture(figure, height);
   return {
     [PLOTLY_MIME]: { data: full.data, layout: full.layout, config: { displaylogo: false, responsive: true } },
     'text/html': figureHtml(figure, height, { png, includeLibrary: options.includeLibrary }),
-    'image/png': png.toString('base64'),
+    ...(png ? { 'image/png': png.toString('base64') } : {}),
     'text/plain': figureTitle(figure),
   };
+}
+
+/**
+ * figurePng, or undefined (with a warning on stderr) if the picture cannot be drawn: the
+ * interactive chart and the plotly JSON still carry the figure, so a cell does not fail over it.
+ */
+function staticPicture(figure: Figure, height: number): Buffer | undefined {
+  try {
+    return figurePng(figure, height);
+  } catch (e) {
+    console.error(`bn-lab: the static picture of chart "${figureTitle(figure)}" could not be drawn (${(e as Error).message}); only the interactive chart is shown.`);
+    return undefined;
+  }
 }
 
 let libraryPage: string | null | undefined;
@@ -141,7 +154,7 @@ export function showFigure(figure: Figure, height?: number): void {
 
 /** A complete standalone HTML page with figures (plotly embedded once), for files written outside notebooks. */
 export function standaloneHtml(title: string, figures: Figure[]): string {
-  const charts = figures.map((f) => figureHtml(f, DEFAULT_HEIGHT, { png: figurePng(f) })).join('\n');
+  const charts = figures.map((f) => figureHtml(f, DEFAULT_HEIGHT, { png: staticPicture(f, DEFAULT_HEIGHT) })).join('\n');
   const safeTitle = title.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   return `<!doctype html><html><head><meta charset="utf-8"><title>${safeTitle}</title>${plotlyLoaderHtml()}</head><body>${charts}</body></html>`;
 }
