@@ -26,7 +26,9 @@ async function main(): Promise<number> {
   writeFileAtomic(resultsFile, summaryJson(summary));
   console.log(`\n${summaryText(summary)}\n`);
   console.log(`full recorded values: ${resultsFile}`);
-  console.log(`${rows.length} notebooks in ${outDir}/, ${handouts.length} handouts + index in ${outDir}/handouts/index.html`);
+  console.log(
+    `${rows.length} notebooks in ${outDir}/, ${handouts.length} handouts + index in ${outDir}/handouts/index.html`,
+  );
   console.log(`total ${((Date.now() - started) / 60000).toFixed(1)} min (${profile} profile)`);
   return rows.every((r) => r.result.ok) ? 0 : 1;
 }

@@ -18,7 +18,11 @@ const screenshots = resolve(__dirname, '..', '..', 'out', 'screenshots');
 
 const epoch = Array.from({ length: 12 }, (_, i) => i);
 const curve = (a: number, b: number) => epoch.map((e) => a + b / (e + 1));
-const history = { epoch, seconds: 1, history: { loss: curve(0.1, 1), acc: curve(0.9, -0.5), val_loss: curve(0.3, 1), val_acc: curve(0.8, -0.4) } };
+const history = {
+  epoch,
+  seconds: 1,
+  history: { loss: curve(0.1, 1), acc: curve(0.9, -0.5), val_loss: curve(0.3, 1), val_acc: curve(0.8, -0.4) },
+};
 
 /** Stands in for a tslab kernel: captures what would be sent to Jupyter, with a front-end session id. */
 interface Sent {
@@ -29,7 +33,9 @@ function fakeKernel(session: string): { sent: Sent[]; restore: () => void } {
   const jupyter = require('tslab/dist/jupyter');
   const before = jupyter.lastWriteDisplayData;
   const sent: Sent[] = [];
-  const write = Object.assign((content: Sent['content'], update: boolean) => sent.push({ content, update }), { session });
+  const write = Object.assign((content: Sent['content'], update: boolean) => sent.push({ content, update }), {
+    session,
+  });
   jupyter.lastWriteDisplayData = write;
   return { sent, restore: () => (jupyter.lastWriteDisplayData = before) };
 }
@@ -43,7 +49,8 @@ function plotPaths(svg: string): string[] {
 async function inkFraction(png: Buffer): Promise<number> {
   const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   let ink = 0;
-  for (let i = 0; i < data.length; i += info.channels) if (data[i] < 200 || data[i + 1] < 200 || data[i + 2] < 200) ink++;
+  for (let i = 0; i < data.length; i += info.channels)
+    if (data[i] < 200 || data[i + 1] < 200 || data[i + 2] < 200) ink++;
   return ink / (info.width * info.height);
 }
 
@@ -51,7 +58,8 @@ async function inkFraction(png: Buffer): Promise<number> {
 async function pixelsNear(png: Buffer, [r, g, b]: [number, number, number]): Promise<number> {
   const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   let n = 0;
-  for (let i = 0; i < data.length; i += info.channels) if (Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) < 60) n++;
+  for (let i = 0; i < data.length; i += info.channels)
+    if (Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) < 60) n++;
   return n;
 }
 
@@ -87,22 +95,44 @@ test('a chart is one output carrying plotly JSON, HTML with a static picture, a 
 
 test('the static SVG shows the traces, title, axis titles, panel titles and legend of the figure', () => {
   const svg = figureSvg(historyFigure({ BN: history, 'no BN': history }, '학습 곡선'), { width: 800, height: 420 });
-  for (const text of ['학습 곡선', 'epoch', 'loss', 'accuracy', 'BN train', 'BN validation', 'no BN train', 'no BN validation']) {
+  for (const text of [
+    '학습 곡선',
+    'epoch',
+    'loss',
+    'accuracy',
+    'BN train',
+    'BN validation',
+    'no BN train',
+    'no BN validation',
+  ]) {
     assert.ok(svg.includes(`>${text}<`), `SVG has the text "${text}"`);
   }
   // 8 traces (2 runs × train/validation × 2 panels) are 8 lines of 12 points; the validation ones dashed.
-  const lines = plotPaths(svg).filter((p) => /fill="none"/.test(p) && /stroke-width="2"/.test(p) && (p.match(/L/g) ?? []).length === 11);
+  const lines = plotPaths(svg).filter(
+    (p) => /fill="none"/.test(p) && /stroke-width="2"/.test(p) && (p.match(/L/g) ?? []).length === 11,
+  );
   assert.equal(lines.length, 8);
   assert.equal(lines.filter((p) => /stroke-dasharray/.test(p)).length, 4, 'validation curves are dashed');
 
-  const bars = figureSvg(comparisonFigure({ 'BN 없음': { test_acc: 0.95 }, 'BN 있음': { test_acc: 0.98 } }, '비교'), { width: 600, height: 360 });
-  for (const text of ['비교', 'BN 없음', 'BN 있음', '0.9500', '0.9800']) assert.ok(bars.includes(`>${text}<`), `bar SVG has "${text}"`);
+  const bars = figureSvg(comparisonFigure({ 'BN 없음': { test_acc: 0.95 }, 'BN 있음': { test_acc: 0.98 } }, '비교'), {
+    width: 600,
+    height: 360,
+  });
+  for (const text of ['비교', 'BN 없음', 'BN 있음', '0.9500', '0.9800'])
+    assert.ok(bars.includes(`>${text}<`), `bar SVG has "${text}"`);
 });
 
 test('every figure builder renders a static picture, subplot grids and bands included', async () => {
   const steps = [0, 10, 20, 30];
-  const band = (o: number) => ({ p15: steps.map((s) => o - 1 + s / 50), p50: steps.map((s) => o + s / 40), p85: steps.map((s) => o + 1 + s / 30) });
-  const drift = driftFigure({ plain: { steps, preActivation: [band(0), band(3)] }, bn: { steps, preActivation: [band(0), band(0.2)] } } as never);
+  const band = (o: number) => ({
+    p15: steps.map((s) => o - 1 + s / 50),
+    p50: steps.map((s) => o + s / 40),
+    p85: steps.map((s) => o + 1 + s / 30),
+  });
+  const drift = driftFigure({
+    plain: { steps, preActivation: [band(0), band(3)] },
+    bn: { steps, preActivation: [band(0), band(0.2)] },
+  } as never);
   mkdirSync(screenshots, { recursive: true });
   const figures: Figure[] = [
     drift,
@@ -111,7 +141,8 @@ test('every figure builder renders a static picture, subplot grids and bands inc
   ];
   const svg = figureSvg(drift, { width: 800, height: 600 });
   assert.equal((svg.match(/>step</g) ?? []).length, 2, 'x titles on the bottom row only');
-  for (const t of ['without BN', 'with BN', 'layer 1', 'layer 2', 'plain 15–85%', 'BN median']) assert.ok(svg.includes(`>${t}<`), t);
+  for (const t of ['without BN', 'with BN', 'layer 1', 'layer 2', 'plain 15–85%', 'BN median'])
+    assert.ok(svg.includes(`>${t}<`), t);
   const bands = plotPaths(svg).filter((p) => /fill-opacity="0\.25"/.test(p));
   assert.equal(bands.length, 4, 'a shaded band per panel');
   for (const [i, f] of figures.entries()) {
@@ -134,13 +165,21 @@ test('showFigure sends one multi-MIME output and plotly.js once per browser page
     const jupyter = require('tslab/dist/jupyter');
     jupyter.lastWriteDisplayData.session = 'page-2'; // the same kernel, now driven by a reloaded page
     showFigure(probabilityFigure([0.4, 0.6], undefined, 'after reload'));
-    const carriesLibrary = kernel.sent.map((s) => /plotly\.js \(basic - minified\)/.test(s.content.data['text/html'] as string));
+    const carriesLibrary = kernel.sent.map((s) =>
+      /plotly\.js \(basic - minified\)/.test(s.content.data['text/html'] as string),
+    );
     assert.deepEqual(carriesLibrary, [true, false, true]);
     for (const s of kernel.sent) {
       assert.equal(s.update, false);
-      assert.deepEqual(Object.keys(s.content.data).sort(), [PLOTLY_MIME, 'image/png', 'text/html', 'text/plain'].sort());
+      assert.deepEqual(
+        Object.keys(s.content.data).sort(),
+        [PLOTLY_MIME, 'image/png', 'text/html', 'text/plain'].sort(),
+      );
     }
-    assert.deepEqual(kernel.sent.map((s) => s.content.data['text/plain']), ['first', 'second', 'after reload']);
+    assert.deepEqual(
+      kernel.sent.map((s) => s.content.data['text/plain']),
+      ['first', 'second', 'after reload'],
+    );
   } finally {
     kernel.restore();
   }
@@ -191,10 +230,19 @@ test('liveCurves redraws one output in place during model.fit and leaves the ful
   const model = tf.sequential({ layers: [tf.layers.dense({ units: 3, inputShape: [4], activation: 'softmax' })] });
   model.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy', metrics: ['acc'] });
   const x = tf.randomNormal([64, 4], 0, 1, 'float32', 1);
-  const y = tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 3), 'float32');
+  const y = tf.tensor1d(
+    Array.from({ length: 64 }, (_, i) => i % 3),
+    'float32',
+  );
   const kernel = fakeKernel('page-live');
   try {
-    await model.fit(x, y, { epochs: 3, batchSize: 8, validationSplit: 0.25, verbose: 0, callbacks: [liveCurves({ minIntervalMs: 60_000 })] });
+    await model.fit(x, y, {
+      epochs: 3,
+      batchSize: 8,
+      validationSplit: 0.25,
+      verbose: 0,
+      callbacks: [liveCurves({ minIntervalMs: 60_000 })],
+    });
   } finally {
     kernel.restore();
     tf.dispose([x, y]);

@@ -74,9 +74,12 @@ export async function readHead(file: string, bytes = 512): Promise<Buffer> {
 function sniff(head: Buffer): string {
   if (head.length === 0) return 'the file is empty';
   const text = head.toString('utf8');
-  if (/^\s*<(!doctype html|html|head|body)/i.test(text)) return 'it is an HTML page, not an image (a web page saved under an image name?)';
+  if (/^\s*<(!doctype html|html|head|body)/i.test(text)) {
+    return 'it is an HTML page, not an image (a web page saved under an image name?)';
+  }
   if (/^\s*</.test(text) && !/<svg/i.test(text)) return 'it is an XML/HTML text file, not an image';
-  if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'it starts like a PNG but is damaged or cut short';
+  const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  if (head.subarray(0, 8).equals(pngSignature)) return 'it starts like a PNG but is damaged or cut short';
   if (head[0] === 0xff && head[1] === 0xd8) return 'it starts like a JPEG but is damaged or cut short';
   if (!/[\x00-\x08\x0e-\x1f]/.test(text)) return 'it is a text file, not an image';
   return 'it is not in an image format sharp reads';
@@ -88,8 +91,9 @@ function sniff(head: Buffer): string {
  */
 export function unreadableImageError(file: string, cause: Error, head: Buffer): Error {
   return new Error(
-    `Cannot read image ${file}: ${sniff(head)} (sharp: ${cause.message}). It is corrupt or not an image format sharp reads ` +
-      `(PNG, JPEG, WebP, GIF, TIFF, AVIF, SVG): open it in an image viewer, or export it again as PNG or JPEG, ` +
+    `Cannot read image ${file}: ${sniff(head)} (sharp: ${cause.message}). ` +
+      `It is corrupt or not an image format sharp reads (PNG, JPEG, WebP, GIF, TIFF, AVIF, SVG): ` +
+      `open it in an image viewer, or export it again as PNG or JPEG, ` +
       `and pass that file's path (for example as the notebook's imagePath parameter).`,
   );
 }

@@ -10,7 +10,8 @@ import { inNotebook, showHtml, escapeHtml } from './display';
  */
 export async function showImage(path: string, width = 112, caption = ''): Promise<void> {
   const absolute = resolve(path);
-  if (!existsSync(absolute)) throw new Error(`Image not found: ${absolute} (from "${path}", relative to ${process.cwd()}).`);
+  if (!existsSync(absolute))
+    throw new Error(`Image not found: ${absolute} (from "${path}", relative to ${process.cwd()}).`);
   let png: Buffer;
   try {
     png = await sharp(absolute).png().toBuffer();

@@ -82,7 +82,8 @@ export class CurveRecorder {
     }
     if (this.batches % this.stride !== 0) return;
     const fraction = batchesPerEpoch ? Math.min(1, this.batches / batchesPerEpoch) : 0;
-    for (const [key, sum] of Object.entries(this.sums)) this.push(this.train, key, this.epochsDone + fraction, sum / this.seen);
+    for (const [key, sum] of Object.entries(this.sums))
+      this.push(this.train, key, this.epochsDone + fraction, sum / this.seen);
   }
 
   /** Closes an epoch with its final logs (training means and val_* values). */
@@ -120,15 +121,40 @@ export class CurveRecorder {
       const legend = { showlegend: panel === 0 };
       const train = this.train[metric];
       const val = this.validation[metric];
-      if (train) data.push({ type: 'scatter', mode: 'lines', name: 'train', x: train.x, y: train.y, line: { color: '#1f77b4' }, legendgroup: 'train', ...axes, ...legend });
+      if (train)
+        data.push({
+          type: 'scatter',
+          mode: 'lines',
+          name: 'train',
+          x: train.x,
+          y: train.y,
+          line: { color: '#1f77b4' },
+          legendgroup: 'train',
+          ...axes,
+          ...legend,
+        });
       if (val) {
-        data.push({ type: 'scatter', mode: 'lines+markers', name: 'validation', x: val.x, y: val.y, line: { color: '#ff7f0e', dash: 'dash' }, legendgroup: 'val', ...axes, ...legend });
+        data.push({
+          type: 'scatter',
+          mode: 'lines+markers',
+          name: 'validation',
+          x: val.x,
+          y: val.y,
+          line: { color: '#ff7f0e', dash: 'dash' },
+          legendgroup: 'val',
+          ...axes,
+          ...legend,
+        });
       }
     });
     const axisTitle = (m: string) => ({ title: { text: ACCURACY_KEYS.includes(m) ? 'accuracy' : m } });
     const layout: PlotlyObject =
       metrics.length === 2
-        ? sideBySideLayout(title, [{ title: { text: 'epoch' } }, axisTitle(metrics[0])], [{ title: { text: 'epoch' } }, axisTitle(metrics[1])])
+        ? sideBySideLayout(
+            title,
+            [{ title: { text: 'epoch' } }, axisTitle(metrics[0])],
+            [{ title: { text: 'epoch' } }, axisTitle(metrics[1])],
+          )
         : { title: { text: title }, xaxis: { title: { text: 'epoch' } }, yaxis: axisTitle(metrics[0] ?? 'loss') };
     return { data, layout: { ...layout, showlegend: true } };
   }
@@ -183,7 +209,10 @@ export function liveCurves(options: LiveCurvesOptions = {}): tf.CustomCallback {
     // page needed it), so the interactive chart is enough; the final draw is what gets saved.
     const data: MimeBundle = final
       ? figureBundle(figure, height, { includeLibrary: carriesLibrary })
-      : { 'text/html': figureHtml(figure, height, { includeLibrary: carriesLibrary && !drawn }), 'text/plain': figureTitle(figure) };
+      : {
+          'text/html': figureHtml(figure, height, { includeLibrary: carriesLibrary && !drawn }),
+          'text/plain': figureTitle(figure),
+        };
     output.show(data);
     drawn = true;
     throttle.drew(started);
@@ -193,7 +222,9 @@ export function liveCurves(options: LiveCurvesOptions = {}): tf.CustomCallback {
     onBatchEnd: async (_batch, logs) => {
       if (!isLive()) return;
       const params = callback.params as { samples?: number; batchSize?: number; steps?: number | null } | undefined;
-      const perEpoch = params?.steps ?? (params?.samples && params?.batchSize ? Math.ceil(params.samples / params.batchSize) : undefined);
+      const perEpoch =
+        params?.steps ??
+        (params?.samples && params?.batchSize ? Math.ceil(params.samples / params.batchSize) : undefined);
       recorder.batch((logs ?? {}) as Record<string, number>, perEpoch);
       if (throttle.due()) draw(false);
     },

@@ -38,9 +38,13 @@ export function plotlyBundle(): string {
   return bundle;
 }
 
+/** How the plotly.js loader script begins and ends (handouts keep the first of several). */
+export const PLOTLY_LOADER_START = '<script type="text/javascript">if (!window.Plotly) {\n';
+export const PLOTLY_LOADER_END = '\n}</script>';
+
 /** A <script> that defines window.Plotly unless the page already has it. */
 export function plotlyLoaderHtml(): string {
-  return `<script type="text/javascript">if (!window.Plotly) {\n${plotlyBundle()}\n}</script>`;
+  return `${PLOTLY_LOADER_START}${plotlyBundle()}${PLOTLY_LOADER_END}`;
 }
 
 /** The figure as drawn: its layout completed with the height and margins every chart uses. */
@@ -101,7 +105,11 @@ export function figureHtml(figure: Figure, height = DEFAULT_HEIGHT, options: Fig
  * HTML (interactive, with the static picture inside for sanitized pages), the PNG (GitHub,
  * nbviewer) and the title as text.
  */
-export function figureBundle(figure: Figure, height = DEFAULT_HEIGHT, options: { includeLibrary?: boolean } = {}): MimeBundle {
+export function figureBundle(
+  figure: Figure,
+  height = DEFAULT_HEIGHT,
+  options: { includeLibrary?: boolean } = {},
+): MimeBundle {
   const full = completeFigure(figure, height);
   const png = staticPicture(figure, height);
   return {
@@ -120,7 +128,9 @@ function staticPicture(figure: Figure, height: number): Buffer | undefined {
   try {
     return figurePng(figure, height);
   } catch (e) {
-    console.error(`bn-lab: the static picture of chart "${figureTitle(figure)}" could not be drawn (${(e as Error).message}); only the interactive chart is shown.`);
+    console.error(
+      `bn-lab: the static picture of chart "${figureTitle(figure)}" could not be drawn (${(e as Error).message}); only the interactive chart is shown.`,
+    );
     return undefined;
   }
 }
@@ -154,7 +164,9 @@ export function showFigure(figure: Figure, height?: number): void {
 
 /** A complete standalone HTML page with figures (plotly embedded once), for files written outside notebooks. */
 export function standaloneHtml(title: string, figures: Figure[]): string {
-  const charts = figures.map((f) => figureHtml(f, DEFAULT_HEIGHT, { png: staticPicture(f, DEFAULT_HEIGHT) })).join('\n');
+  const charts = figures
+    .map((f) => figureHtml(f, DEFAULT_HEIGHT, { png: staticPicture(f, DEFAULT_HEIGHT) }))
+    .join('\n');
   const safeTitle = title.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   return `<!doctype html><html><head><meta charset="utf-8"><title>${safeTitle}</title>${plotlyLoaderHtml()}</head><body>${charts}</body></html>`;
 }

@@ -8,7 +8,9 @@ const densityFor = (scale: number) => 72 * scale;
 
 /** An SVG rasterized to PNG with sharp (librsvg); `scale` 2 gives a sharper, 4x larger image. */
 export async function svgToPng(svg: string, scale = 1): Promise<Buffer> {
-  return sharp(Buffer.from(svg), { density: densityFor(scale) }).png({ compressionLevel: 9 }).toBuffer();
+  return sharp(Buffer.from(svg), { density: densityFor(scale) })
+    .png({ compressionLevel: 9 })
+    .toBuffer();
 }
 
 let worker: Worker | undefined;
@@ -33,7 +35,9 @@ export function svgToPngSync(svg: string, scale = 1, timeoutMs = 60_000): Buffer
   const waited = Atomics.wait(new Int32Array(done), 0, 0, timeoutMs);
   const message = receiveMessageOnPort(port1)?.message as { png?: Uint8Array; error?: string } | undefined;
   port1.close();
-  if (waited === 'timed-out' || !message) throw new Error(`Rasterizing a chart took longer than ${timeoutMs / 1000} s; the chart worker is stuck.`);
-  if (message.error !== undefined || !message.png) throw new Error(`Could not rasterize a chart: ${message.error ?? 'no image returned'}`);
+  if (waited === 'timed-out' || !message)
+    throw new Error(`Rasterizing a chart took longer than ${timeoutMs / 1000} s; the chart worker is stuck.`);
+  if (message.error !== undefined || !message.png)
+    throw new Error(`Could not rasterize a chart: ${message.error ?? 'no image returned'}`);
   return Buffer.from(message.png);
 }

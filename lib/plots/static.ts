@@ -12,7 +12,18 @@
 import type { Figure, PlotlyObject } from './plotly';
 
 /** Plotly's default colour sequence, so the picture matches the interactive chart. */
-export const PLOTLY_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+export const PLOTLY_COLORS = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
+];
 
 /** Fonts for the picture: Latin first, then Hangul fonts (Noto CJK on Linux, the system ones elsewhere). */
 export const STATIC_FONT = 'DejaVu Sans, Noto Sans CJK KR, Apple SD Gothic Neo, Malgun Gothic, sans-serif';
@@ -47,7 +58,8 @@ export function titleText(title: unknown): string {
 /** Rough text width for layout decisions (ECharts measures again when it draws). */
 function textWidth(s: string, fontSize = 12): number {
   let w = 0;
-  for (const ch of s) w += /[\u1100-\u11ff\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]/.test(ch) ? fontSize : fontSize * 0.6;
+  for (const ch of s)
+    w += /[\u1100-\u11ff\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]/.test(ch) ? fontSize : fontSize * 0.6;
   return w;
 }
 
@@ -64,7 +76,10 @@ function subplotDomains(layout: Obj, n: number): { x: [number, number]; y: [numb
   const xDomain = arr(obj(layout[axisKey('x', n)]).domain) as number[];
   const yDomain = arr(obj(layout[axisKey('y', n)]).domain) as number[];
   if (xDomain.length === 2 || yDomain.length === 2 || !grid.rows || !grid.columns) {
-    return { x: xDomain.length === 2 ? [xDomain[0], xDomain[1]] : [0, 1], y: yDomain.length === 2 ? [yDomain[0], yDomain[1]] : [0, 1] };
+    return {
+      x: xDomain.length === 2 ? [xDomain[0], xDomain[1]] : [0, 1],
+      y: yDomain.length === 2 ? [yDomain[0], yDomain[1]] : [0, 1],
+    };
   }
   const rows = Number(grid.rows);
   const cols = Number(grid.columns);
@@ -159,9 +174,13 @@ export function echartsOption(figure: Figure, size: StaticSize): Obj {
     if (!legendNames.includes(t.name)) legendNames.push(t.name);
   }
   const horizontalLegend = obj(layout.legend).orientation === 'h';
-  const showLegend = layout.showlegend === false ? false : layout.showlegend === true || traces.filter((t) => t.showlegend !== false).length > 1;
+  const showLegend =
+    layout.showlegend === false
+      ? false
+      : layout.showlegend === true || traces.filter((t) => t.showlegend !== false).length > 1;
   const legendShown = showLegend && legendNames.length > 0;
-  const legendWidth = legendShown && !horizontalLegend ? Math.min(260, 45 + Math.max(...legendNames.map((s) => textWidth(s)))) : 0;
+  const legendWidth =
+    legendShown && !horizontalLegend ? Math.min(260, 45 + Math.max(...legendNames.map((s) => textWidth(s)))) : 0;
 
   // The plotting area, inside margins for the title, axis titles, annotations and the legend.
   const hasTopNotes = arr(layout.annotations).some((a) => (num(obj(a).y) ?? 0) >= 1);
@@ -193,7 +212,13 @@ export function echartsOption(figure: Figure, size: StaticSize): Obj {
       width: (d.x[1] - d.x[0]) * plotW,
       height: (d.y[1] - d.y[0]) * plotH,
     });
-    const styled = (spec: Obj, nameGap: number) => ({ ...axisStyle, ...spec, axisLabel: { ...axisStyle.axisLabel, ...obj(spec.axisLabel) }, gridIndex: grids.length - 1, nameGap });
+    const styled = (spec: Obj, nameGap: number) => ({
+      ...axisStyle,
+      ...spec,
+      axisLabel: { ...axisStyle.axisLabel, ...obj(spec.axisLabel) },
+      gridIndex: grids.length - 1,
+      nameGap,
+    });
     xAxes.push(styled(axisSpec(obj(layout[axisKey('x', sp.n)]), sp.xType, sp.categories, false), 26));
     yAxes.push(styled(axisSpec(obj(layout[axisKey('y', sp.n)]), sp.yType, null, sp.hasBars), 44));
   }
@@ -207,7 +232,10 @@ export function echartsOption(figure: Figure, size: StaticSize): Obj {
     const sp = subplots.get(n)!;
     const line = obj(t.line);
     const marker = obj(t.marker);
-    const color = (typeof line.color === 'string' && line.color) || (typeof marker.color === 'string' && marker.color) || PLOTLY_COLORS[i % PLOTLY_COLORS.length];
+    const color =
+      (typeof line.color === 'string' && line.color) ||
+      (typeof marker.color === 'string' && marker.color) ||
+      PLOTLY_COLORS[i % PLOTLY_COLORS.length];
     const name = typeof t.name === 'string' ? t.name : `trace ${i}`;
     const xs = arr(t.x);
     const ys = arr(t.y);
@@ -230,7 +258,9 @@ export function echartsOption(figure: Figure, size: StaticSize): Obj {
         data: ys.map((_, j) => ({
           value: [xOf(j), yOf(j)],
           itemStyle: typeof colors[j] === 'string' ? { color: colors[j] } : undefined,
-          label: texts[j] ? { show: true, position: 'top', formatter: texts[j], color: '#444', fontSize: 11 } : undefined,
+          label: texts[j]
+            ? { show: true, position: 'top', formatter: texts[j], color: '#444', fontSize: 11 }
+            : undefined,
         })),
       });
       return;
@@ -258,7 +288,10 @@ export function echartsOption(figure: Figure, size: StaticSize): Obj {
       const lowerYs = arr(lower.y);
       const fill = typeof t.fillcolor === 'string' ? t.fillcolor : translucent(color, 0.3);
       const upperPts = xs.map((x, j) => [x, yOf(j)]).filter((p) => p[1] !== null);
-      const lowerPts = lowerXs.map((x, j) => [x, num(lowerYs[j]) ?? null]).filter((p) => p[1] !== null).reverse();
+      const lowerPts = lowerXs
+        .map((x, j) => [x, num(lowerYs[j]) ?? null])
+        .filter((p) => p[1] !== null)
+        .reverse();
       series.push({
         ...common,
         type: 'custom',
@@ -266,7 +299,11 @@ export function echartsOption(figure: Figure, size: StaticSize): Obj {
         data: upperPts,
         renderItem: (params: { dataIndex: number }, api: { coord: (p: unknown[]) => number[] }) =>
           params.dataIndex === 0
-            ? { type: 'polygon', shape: { points: [...upperPts, ...lowerPts].map((p) => api.coord(p)) }, style: { fill } }
+            ? {
+                type: 'polygon',
+                shape: { points: [...upperPts, ...lowerPts].map((p) => api.coord(p)) },
+                style: { fill },
+              }
             : null,
       });
       if (width === 0 && !mode.includes('markers')) return;
@@ -283,7 +320,10 @@ export function echartsOption(figure: Figure, size: StaticSize): Obj {
       connectNulls: false,
       itemStyle: { color: typeof marker.color === 'string' ? marker.color : color },
       lineStyle: lines ? { color, width, type: dashType(line.dash), opacity: width === 0 ? 0 : 1 } : undefined,
-      areaStyle: t.fill === 'tozeroy' ? { color: typeof t.fillcolor === 'string' ? t.fillcolor : translucent(color, 0.3) } : undefined,
+      areaStyle:
+        t.fill === 'tozeroy'
+          ? { color: typeof t.fillcolor === 'string' ? t.fillcolor : translucent(color, 0.3) }
+          : undefined,
       data: points,
     });
   });
@@ -307,7 +347,12 @@ export function echartsOption(figure: Figure, size: StaticSize): Obj {
     });
   }
   notes.forEach((text, k) =>
-    graphics.push({ type: 'text', x: left, y: size.height - 6 - 14 * k, style: { text, fill: '#888', fontSize: 10, fontFamily: STATIC_FONT } }),
+    graphics.push({
+      type: 'text',
+      x: left,
+      y: size.height - 6 - 14 * k,
+      style: { text, fill: '#888', fontSize: 10, fontFamily: STATIC_FONT },
+    }),
   );
 
   return {
@@ -315,7 +360,14 @@ export function echartsOption(figure: Figure, size: StaticSize): Obj {
     backgroundColor: '#fff',
     color: PLOTLY_COLORS,
     textStyle: { fontFamily: STATIC_FONT, color: '#444' },
-    title: title ? { text: title, left: 'center', top: 10, textStyle: { fontSize: 16, fontWeight: 'normal', color: '#444', fontFamily: STATIC_FONT } } : undefined,
+    title: title
+      ? {
+          text: title,
+          left: 'center',
+          top: 10,
+          textStyle: { fontSize: 16, fontWeight: 'normal', color: '#444', fontFamily: STATIC_FONT },
+        }
+      : undefined,
     legend: legendShown
       ? {
           data: legendNames,
@@ -345,7 +397,9 @@ function axisSpec(axis: Obj, type: Subplot['xType'], categories: string[] | null
       spec.min = 10 ** range[0];
       spec.max = 10 ** range[1];
     }
-    const ticks = arr(axis.tickvals).map(num).filter((v): v is number => v !== undefined && v > 0);
+    const ticks = arr(axis.tickvals)
+      .map(num)
+      .filter((v): v is number => v !== undefined && v > 0);
     // Batch sizes and similar powers of two read better on a base-2 axis (plotly shows them via tickvals).
     if (ticks.length > 1 && ticks.every((v) => Number.isInteger(Math.log2(v)))) spec.logBase = 2;
   } else {
@@ -377,7 +431,11 @@ function shareMatchedRanges(layout: Obj, traces: Obj[], yAxes: Obj[], gridIndex:
   for (const members of groups.values()) {
     const values = traces
       .filter((t) => members.includes(axisNumber(t.yaxis ?? 'y')))
-      .flatMap((t) => arr(t.y).map(num).filter((v): v is number => v !== undefined));
+      .flatMap((t) =>
+        arr(t.y)
+          .map(num)
+          .filter((v): v is number => v !== undefined),
+      );
     if (values.length === 0) continue;
     const lo = Math.min(...values);
     const hi = Math.max(...values);
@@ -401,7 +459,12 @@ function niceStep(raw: number): number {
 
 /** The figure drawn as a standalone SVG document of `size` (plotly is not needed). */
 export function figureSvg(figure: Figure, size: StaticSize): string {
-  const chart = echarts().init(null as unknown as HTMLElement, null, { renderer: 'svg', ssr: true, width: size.width, height: size.height });
+  const chart = echarts().init(null as unknown as HTMLElement, null, {
+    renderer: 'svg',
+    ssr: true,
+    width: size.width,
+    height: size.height,
+  });
   try {
     chart.setOption(echartsOption(figure, size) as PlotlyObject);
     return chart.renderToSVGString();

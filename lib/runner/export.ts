@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { escapeHtml } from '../notebook/display';
+import { PLOTLY_LOADER_END, PLOTLY_LOADER_START } from '../plots/plotly';
 import { Notebook, readNotebook, sourceOf, writeFileAtomic } from './notebook';
 import { findJupyterPython, JUPYTER_HELP } from './python';
 import { readRecords, recordHtml, summarizeRecordValue } from './records';
@@ -53,12 +54,24 @@ export async function exportHandout(notebookPath: string, outDir: string): Promi
   const name = basename(notebookPath).replace(/\.ipynb$/, '');
   try {
     const r = await run(python, [
-      '-m', 'nbconvert', '--to', 'html', `--TemplateExporter.extra_template_basedirs=${TEMPLATES}`,
-      '--template', 'handout', '--output-dir', work, '--output', name, notebookPath,
+      '-m',
+      'nbconvert',
+      '--to',
+      'html',
+      `--TemplateExporter.extra_template_basedirs=${TEMPLATES}`,
+      '--template',
+      'handout',
+      '--output-dir',
+      work,
+      '--output',
+      name,
+      notebookPath,
     ]);
     if (r.code !== 0) throw new Error(`nbconvert failed on ${notebookPath}:\n${r.output.trim()}`);
     const html = join(outDir, `${name}.html`);
-    renameSync(join(work, `${name}.html`), html);
+    const converted = join(work, `${name}.html`);
+    writeFileSync(converted, keepFirstPlotlyLoader(readFileSync(converted, 'utf8')));
+    renameSync(converted, html);
     const nb = readNotebook(notebookPath);
     const meta = nb.metadata.papermill ?? {};
     return {
@@ -75,12 +88,41 @@ export async function exportHandout(notebookPath: string, outDir: string): Promi
   }
 }
 
+/**
+ * A notebook run from several browser pages (reloads while the kernel kept running) carries
+ * plotly.js once per page; a handout is one page, so only the first copy is kept.
+ */
+export function keepFirstPlotlyLoader(html: string): string {
+  const start = PLOTLY_LOADER_START;
+  const end = PLOTLY_LOADER_END;
+  const first = html.indexOf(start);
+  if (first < 0) return html;
+  let out = html.slice(0, first + start.length);
+  let rest = html.slice(first + start.length);
+  const firstEnd = rest.indexOf(end);
+  if (firstEnd < 0) return html;
+  out += rest.slice(0, firstEnd + end.length);
+  rest = rest.slice(firstEnd + end.length);
+  for (let i = rest.indexOf(start); i >= 0; i = rest.indexOf(start)) {
+    const j = rest.indexOf(end, i + start.length);
+    if (j < 0) break;
+    out += rest.slice(0, i);
+    rest = rest.slice(j + end.length);
+  }
+  return out + rest;
+}
+
 /** The index page: every handout with its title, status, parameters and recorded results. */
 export function indexHtml(handouts: Handout[], title = 'bn-lab: 배치 정규화 실습 노트북'): string {
   const rows = handouts
     .map((h) => {
-      const params = Object.entries(h.parameters).map(([k, v]) => `${escapeHtml(k)}=${escapeHtml(summarizeRecordValue(v, 30))}`).join(', ') || 'defaults';
-      const results = Object.entries(h.records).map(([k, v]) => `<tr><th><code>${escapeHtml(k)}</code></th><td>${recordHtml(v)}</td></tr>`).join('');
+      const params =
+        Object.entries(h.parameters)
+          .map(([k, v]) => `${escapeHtml(k)}=${escapeHtml(summarizeRecordValue(v, 30))}`)
+          .join(', ') || 'defaults';
+      const results = Object.entries(h.records)
+        .map(([k, v]) => `<tr><th><code>${escapeHtml(k)}</code></th><td>${recordHtml(v)}</td></tr>`)
+        .join('');
       return (
         `<tr><td><a href="${encodeURI(basename(h.html))}">${escapeHtml(h.title)}</a><br><small>${escapeHtml(basename(h.notebook))}</small></td>` +
         `<td>${h.ok ? 'ok' : '<b style="color:#c00">failed</b>'}</td>` +
@@ -109,8 +151,11 @@ ${rows}
 
 /** Exports every executed notebook in `notebooksDir` and writes index.html beside the handouts. */
 export async function exportHandouts(notebooksDir: string, outDir: string): Promise<Handout[]> {
-  const notebooks = readdirSync(notebooksDir).filter((f) => f.endsWith('.ipynb')).sort();
-  if (notebooks.length === 0) throw new Error(`No executed notebooks in ${notebooksDir}; run \`npm start\` or \`npm run notebook\` first.`);
+  const notebooks = readdirSync(notebooksDir)
+    .filter((f) => f.endsWith('.ipynb'))
+    .sort();
+  if (notebooks.length === 0)
+    throw new Error(`No executed notebooks in ${notebooksDir}; run \`npm start\` or \`npm run notebook\` first.`);
   const handouts: Handout[] = [];
   for (const nb of notebooks) handouts.push(await exportHandout(join(notebooksDir, nb), outDir));
   writeFileAtomic(join(outDir, 'index.html'), indexHtml(handouts));

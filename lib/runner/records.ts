@@ -43,13 +43,18 @@ export function summarizeRecordValue(v: unknown, maxLength = 40): string {
   else if (Array.isArray(v)) {
     if (v.every((x) => typeof x === 'number')) {
       const inline = `[${v.map((x) => formatNumber(x as number)).join(', ')}]`;
-      s = inline.length <= maxLength ? inline : `${v.length} values: ${formatNumber(v[0] as number)} … ${formatNumber(v[v.length - 1] as number)}`;
+      s =
+        inline.length <= maxLength
+          ? inline
+          : `${v.length} values: ${formatNumber(v[0] as number)} … ${formatNumber(v[v.length - 1] as number)}`;
     } else if (v.every(isPlainObject)) {
       const columns = [...new Set(v.flatMap((row) => Object.keys(row as object)))];
       s = `${v.length} rows (${columns.join(', ')})`;
     } else s = JSON.stringify(v);
   } else if (isPlainObject(v)) {
-    const inline = Object.entries(v).map(([k, x]) => `${k}=${summarizeRecordValue(x, maxLength)}`).join(' ');
+    const inline = Object.entries(v)
+      .map(([k, x]) => `${k}=${summarizeRecordValue(x, maxLength)}`)
+      .join(' ');
     s = inline.length <= maxLength ? inline : `{${Object.keys(v).join(', ')}}`;
   } else s = JSON.stringify(v) ?? String(v);
   return s.length <= maxLength ? s : `${s.slice(0, maxLength - 1)}…`;
@@ -84,7 +89,10 @@ function wrapItems(items: string[], width: number, indent: string): string[] {
  * 80..100): a header line per notebook (status, time, parameters), then its recorded results,
  * each summarised (see summarizeRecordValue) and wrapped.
  */
-export function summaryText(rows: SummaryRow[], width = Math.min(100, Math.max(80, process.stdout.columns || 100))): string {
+export function summaryText(
+  rows: SummaryRow[],
+  width = Math.min(100, Math.max(80, process.stdout.columns || 100)),
+): string {
   const nameWidth = Math.min(30, Math.max(8, ...rows.map((r) => r.notebook.replace(/\.ipynb$/, '').length)));
   const out: string[] = [];
   for (const r of rows) {
@@ -92,8 +100,12 @@ export function summaryText(rows: SummaryRow[], width = Math.min(100, Math.max(8
     const status = r.ok ? 'ok' : `FAILED (exit ${r.exitCode})`;
     const head = `${name.padEnd(nameWidth)}  ${status.padEnd(6)}  ${`${r.seconds.toFixed(0)} s`.padStart(6)}`;
     const params = Object.entries(r.parameters).map(([k, v]) => `${k}=${summarizeRecordValue(v, 24)}`);
-    out.push(...wrapItems([head, ...(params.length ? params : ['(seed defaults)'])], width, ' '.repeat(nameWidth + 18)));
-    const results = Object.entries(r.records).map(([k, v]) => `${k}=${summarizeRecordValue(v, Math.min(40, width - 8 - k.length))}`);
+    out.push(
+      ...wrapItems([head, ...(params.length ? params : ['(seed defaults)'])], width, ' '.repeat(nameWidth + 18)),
+    );
+    const results = Object.entries(r.records).map(
+      ([k, v]) => `${k}=${summarizeRecordValue(v, Math.min(40, width - 8 - k.length))}`,
+    );
     if (results.length) out.push(...wrapItems(results, width - 4, '    ').map((l, i) => (i === 0 ? `    ${l}` : l)));
     out.push('');
   }
@@ -103,7 +115,16 @@ export function summaryText(rows: SummaryRow[], width = Math.min(100, Math.max(8
 /** The full run summary as JSON (every recorded value complete), written beside the executed notebooks. */
 export function summaryJson(rows: SummaryRow[]): string {
   const byNotebook = Object.fromEntries(
-    rows.map((r) => [r.notebook, { ok: r.ok, exitCode: r.exitCode, seconds: Number(r.seconds.toFixed(1)), parameters: r.parameters, records: r.records }]),
+    rows.map((r) => [
+      r.notebook,
+      {
+        ok: r.ok,
+        exitCode: r.exitCode,
+        seconds: Number(r.seconds.toFixed(1)),
+        parameters: r.parameters,
+        records: r.records,
+      },
+    ]),
   );
   return `${JSON.stringify(byNotebook, null, 2)}\n`;
 }
@@ -128,14 +149,19 @@ export function recordHtml(v: unknown): string {
       const columns = [...new Set(v.flatMap((row) => Object.keys(row as object)))];
       const head = columns.map((c) => `<th>${escape(c)}</th>`).join('');
       const body = v
-        .map((row) => `<tr>${columns.map((c) => `<td>${recordHtml((row as Record<string, unknown>)[c])}</td>`).join('')}</tr>`)
+        .map(
+          (row) =>
+            `<tr>${columns.map((c) => `<td>${recordHtml((row as Record<string, unknown>)[c])}</td>`).join('')}</tr>`,
+        )
         .join('');
       return `<table class="record"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
     }
     return escape(JSON.stringify(v));
   }
   if (isPlainObject(v)) {
-    const body = Object.entries(v).map(([k, x]) => `<tr><th>${escape(k)}</th><td>${recordHtml(x)}</td></tr>`).join('');
+    const body = Object.entries(v)
+      .map(([k, x]) => `<tr><th>${escape(k)}</th><td>${recordHtml(x)}</td></tr>`)
+      .join('');
     return `<table class="record">${body}</table>`;
   }
   return escape(typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)));

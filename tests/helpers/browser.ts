@@ -20,16 +20,34 @@ export interface PageReport {
  * Opens an HTML file from file:// in headless Chromium with every network request blocked, waits
  * for the charts, and reports what drew. Saves a full-page screenshot when `screenshot` is given.
  */
-export async function inspectPage(htmlPath: string, screenshot?: string, options: { javaScript?: boolean } = {}): Promise<PageReport> {
+export async function inspectPage(
+  htmlPath: string,
+  screenshot?: string,
+  options: { javaScript?: boolean } = {},
+): Promise<PageReport> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install it (sudo apt-get install chromium) or set BN_LAB_CHROMIUM.`);
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: install it (sudo apt-get install chromium) or set BN_LAB_CHROMIUM.`,
+    );
   }
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
-    const context = await browser.newContext({ offline: true, viewport: { width: 1200, height: 900 }, javaScriptEnabled: options.javaScript ?? true });
+    const context = await browser.newContext({
+      offline: true,
+      viewport: { width: 1200, height: 900 },
+      javaScriptEnabled: options.javaScript ?? true,
+    });
     const blockedRequests: string[] = [];
     await context.route('**/*', (route) => {
       const url = route.request().url();
@@ -45,19 +63,29 @@ export async function inspectPage(htmlPath: string, screenshot?: string, options
     });
     await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load' });
     // Charts draw from inline scripts; wait until every chart div holds plotly's SVG (or time out).
-    if (options.javaScript !== false) await page
-      .waitForFunction(() => Array.from(document.querySelectorAll('.bn-lab-chart')).every((el) => el.querySelector('.main-svg')), undefined, { timeout: 20000 })
-      .catch(() => undefined);
+    if (options.javaScript !== false)
+      await page
+        .waitForFunction(
+          () => Array.from(document.querySelectorAll('.bn-lab-chart')).every((el) => el.querySelector('.main-svg')),
+          undefined,
+          { timeout: 20000 },
+        )
+        .catch(() => undefined);
     const charts = await page.evaluate(() =>
-      Array.from(document.querySelectorAll<HTMLElement & { data?: { x?: unknown[] }[] }>('.bn-lab-chart')).map((el) => ({
-        id: el.id,
-        traces: el.data?.length ?? 0,
-        points: (el.data ?? []).reduce((n, t) => n + (t.x?.length ?? 0), 0),
-        svg: !!el.querySelector('.main-svg'),
-      })),
+      Array.from(document.querySelectorAll<HTMLElement & { data?: { x?: unknown[] }[] }>('.bn-lab-chart')).map(
+        (el) => ({
+          id: el.id,
+          traces: el.data?.length ?? 0,
+          points: (el.data ?? []).reduce((n, t) => n + (t.x?.length ?? 0), 0),
+          svg: !!el.querySelector('.main-svg'),
+        }),
+      ),
     );
     const pictures = await page.evaluate(() =>
-      Array.from(document.querySelectorAll<HTMLImageElement>('img.bn-lab-chart-static')).map((img) => ({ width: img.naturalWidth, height: img.naturalHeight })),
+      Array.from(document.querySelectorAll<HTMLImageElement>('img.bn-lab-chart-static')).map((img) => ({
+        width: img.naturalWidth,
+        height: img.naturalHeight,
+      })),
     );
     if (screenshot) {
       mkdirSync(dirname(screenshot), { recursive: true });
