@@ -25,8 +25,12 @@ export const PLOTLY_COLORS = [
   '#17becf',
 ];
 
-/** Fonts for the picture: Latin first, then Hangul fonts (Noto CJK on Linux, the system ones elsewhere). */
-export const STATIC_FONT = 'DejaVu Sans, Noto Sans CJK KR, Apple SD Gothic Neo, Malgun Gothic, sans-serif';
+/**
+ * Fonts for the picture: Arial-metric fonts first (ECharts lays text out with Arial-like widths, so
+ * legends do not overlap), then Hangul fonts (Noto CJK on Linux, the system ones elsewhere).
+ */
+export const STATIC_FONT =
+  'Liberation Sans, Arial, Helvetica, DejaVu Sans, Noto Sans CJK KR, Apple SD Gothic Neo, Malgun Gothic, sans-serif';
 
 /** Size of the static picture in CSS pixels. */
 export interface StaticSize {
@@ -92,8 +96,10 @@ function subplotDomains(layout: Obj, n: number): { x: [number, number]; y: [numb
   const row = Math.floor((n - 1) / cols);
   const col = (n - 1) % cols;
   const bottomToTop = grid.roworder === 'bottom to top';
-  const y = cell(rows, num(grid.ygap) ?? 0.1, bottomToTop ? row : rows - 1 - row);
-  return { x: cell(cols, num(grid.xgap) ?? 0.1, col), y };
+  // plotly's defaults: independent axes leave room for each cell's own tick labels.
+  const independent = grid.pattern === 'independent';
+  const y = cell(rows, num(grid.ygap) ?? (independent ? 0.3 : 0.1), bottomToTop ? row : rows - 1 - row);
+  return { x: cell(cols, num(grid.xgap) ?? (independent ? 0.2 : 0.1), col), y };
 }
 
 const isNumeric = (v: unknown) => typeof v === 'number';
