@@ -52,9 +52,9 @@ export function summarizeRecordValue(v: unknown, maxLength = 40): string {
       s = `${v.length} rows (${columns.join(', ')})`;
     } else s = JSON.stringify(v);
   } else if (isPlainObject(v)) {
-    const inline = Object.entries(v)
-      .map(([k, x]) => `${k}=${summarizeRecordValue(x, maxLength)}`)
-      .join(' ');
+    const inline = `{${Object.entries(v)
+      .map(([k, x]) => `${k}: ${summarizeRecordValue(x, maxLength)}`)
+      .join(', ')}}`;
     s = inline.length <= maxLength ? inline : `{${Object.keys(v).join(', ')}}`;
   } else s = JSON.stringify(v) ?? String(v);
   return s.length <= maxLength ? s : `${s.slice(0, maxLength - 1)}…`;
@@ -86,8 +86,8 @@ function wrapItems(items: string[], width: number, indent: string): string[] {
 
 /**
  * The run summary as plain text no wider than `width` (default: the terminal's, kept within
- * 80..100): a header line per notebook (status, time, parameters), then its recorded results,
- * each summarised (see summarizeRecordValue) and wrapped.
+ * 80..100): a header line per notebook (status, time, then its parameters, wrapped), then its
+ * recorded results, each summarised (see summarizeRecordValue) and wrapped.
  */
 export function summaryText(
   rows: SummaryRow[],
@@ -100,9 +100,7 @@ export function summaryText(
     const status = r.ok ? 'ok' : `FAILED (exit ${r.exitCode})`;
     const head = `${name.padEnd(nameWidth)}  ${status.padEnd(6)}  ${`${r.seconds.toFixed(0)} s`.padStart(6)}`;
     const params = Object.entries(r.parameters).map(([k, v]) => `${k}=${summarizeRecordValue(v, 24)}`);
-    out.push(
-      ...wrapItems([head, ...(params.length ? params : ['(seed defaults)'])], width, ' '.repeat(nameWidth + 18)),
-    );
+    out.push(...wrapItems([head, ...(params.length ? params : ['(seed defaults)'])], width, '      '));
     const results = Object.entries(r.records).map(
       ([k, v]) => `${k}=${summarizeRecordValue(v, Math.min(40, width - 8 - k.length))}`,
     );
