@@ -9,6 +9,7 @@ import { comparisonFigure, historyFigure, metricFigure, probabilityFigure } from
 import { CurveRecorder, liveCurves, RedrawThrottle } from '../lib/plots/live';
 import { Figure, figureBundle, plotlyBundle, PLOTLY_MIME, showFigure, STATIC_WIDTH } from '../lib/plots/plotly';
 import { figureSvg } from '../lib/plots/static';
+import { svgToPngSync } from '../lib/plots/raster';
 import { loadImageTensor } from '../lib/data/image';
 import { showImage } from '../lib/notebook/image';
 import { driftFigure } from '../lib/experiments/drift';
@@ -294,4 +295,10 @@ test('an unreadable image names the file, what it seems to be and what to do', a
   }
   await assert.rejects(showImage(empty), /empty\.jpg: the file is empty/);
   await assert.rejects(showImage(join(dir, 'missing.png')), /Image not found: .*missing\.png/);
+});
+
+test('the synchronous rasterizer reports a bad SVG as an error and keeps working', () => {
+  assert.throws(() => svgToPngSync('this is not an svg'), /Could not rasterize a chart: .+/);
+  const png = svgToPngSync('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20"/></svg>');
+  assert.deepEqual([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
 });

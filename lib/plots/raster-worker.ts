@@ -4,7 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import sharp from 'sharp';
+import type sharpFunction from 'sharp';
 
 /** One request: the SVG, where to reply, and the flag the waiting thread sleeps on. */
 export interface RasterRequest {
@@ -14,9 +14,18 @@ export interface RasterRequest {
   done: SharedArrayBuffer;
 }
 
-sharp.cache(false);
+type Sharp = typeof sharpFunction;
+let sharpModule: Sharp | undefined;
+
+// Loaded on the first request and inside the try, so a broken sharp install becomes an error
+// reply instead of a dead worker that the waiting thread would wait on until its timeout.
 parentPort?.on('message', async ({ svg, density, reply, done }: RasterRequest) => {
   try {
+    if (!sharpModule) {
+      sharpModule = require('sharp') as Sharp;
+      sharpModule.cache(false);
+    }
+    const sharp = sharpModule;
     const png = await sharp(Buffer.from(svg), { density }).png({ compressionLevel: 9, palette: false }).toBuffer();
     reply.postMessage({ png });
   } catch (e) {

@@ -14,14 +14,18 @@ export async function svgToPng(svg: string, scale = 1): Promise<Buffer> {
 }
 
 let worker: Worker | undefined;
+/** Why static pictures are off for the rest of this process, once the worker stopped answering. */
+let broken: string | undefined;
 
 /**
  * svgToPng, synchronously. Notebook display calls (plotHistory, ...) are synchronous so that their
  * output lands in the cell that made it, while sharp only has an async API; one worker thread runs
  * sharp and this thread sleeps on a shared flag until the PNG is back (about 40 ms per chart).
- * The worker is unref'd so it never keeps a script alive.
+ * The worker is unref'd so it never keeps a script alive. If it ever fails to answer within
+ * `timeoutMs`, later calls fail at once rather than wait again.
  */
-export function svgToPngSync(svg: string, scale = 1, timeoutMs = 60_000): Buffer {
+export function svgToPngSync(svg: string, scale = 1, timeoutMs = 20_000): Buffer {
+  if (broken) throw new Error(broken);
   if (!worker) {
     worker = new Worker(join(__dirname, 'raster-worker.js'));
     worker.unref();
@@ -35,9 +39,14 @@ export function svgToPngSync(svg: string, scale = 1, timeoutMs = 60_000): Buffer
   const waited = Atomics.wait(new Int32Array(done), 0, 0, timeoutMs);
   const message = receiveMessageOnPort(port1)?.message as { png?: Uint8Array; error?: string } | undefined;
   port1.close();
-  if (waited === 'timed-out' || !message)
-    throw new Error(`Rasterizing a chart took longer than ${timeoutMs / 1000} s; the chart worker is stuck.`);
-  if (message.error !== undefined || !message.png)
+  if (waited === 'timed-out' || !message) {
+    broken = `The chart rasterizer (a worker thread running sharp) did not answer within ${timeoutMs / 1000} s`;
+    void worker?.terminate();
+    worker = undefined;
+    throw new Error(broken);
+  }
+  if (message.error !== undefined || !message.png) {
     throw new Error(`Could not rasterize a chart: ${message.error ?? 'no image returned'}`);
+  }
   return Buffer.from(message.png);
 }
