@@ -21,8 +21,8 @@ export interface LiveCurvesOptions {
 
 /**
  * Decides when to redraw, by time rather than by batch count, so a fast model is not slowed by
- * chart messages: at most one redraw per `minIntervalMs`, and never more often than 20 times the
- * cost of the last redraw (a slow front end or a big chart spaces redraws out further).
+ * chart messages: at most one redraw per `minIntervalMs`, and the gap is at least 20 times what the
+ * last redraw took (a big chart spaces redraws out further, keeping their cost under 5%).
  */
 export class RedrawThrottle {
   private last = -Infinity;
@@ -52,7 +52,7 @@ export interface Curve {
   y: number[];
 }
 
-/** Picks the accuracy key tfjs logs under ('acc' for metrics: ['acc'], 'accuracy' for ['accuracy']). */
+/** The keys tfjs logs accuracy under ('acc' for metrics: ['acc'], 'accuracy' for ['accuracy']). */
 const ACCURACY_KEYS = ['acc', 'accuracy'];
 
 /**
