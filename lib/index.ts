@@ -36,6 +36,8 @@ export { plotHistory, plotMetric, plotProbabilities, plotComparison } from './pl
 export { historyFigure, metricFigure, probabilityFigure, comparisonFigure, sideBySideLayout } from './plots/charts';
 export { showFigure } from './plots/plotly';
 export type { Figure, PlotlyObject } from './plots/plotly';
+export { liveCurves } from './plots/live';
+export type { LiveCurvesOptions } from './plots/live';
 export { showTable, showResults } from './notebook/table';
 export { showSummary } from './notebook/summary';
 export { showImage } from './notebook/image';

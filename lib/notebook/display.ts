@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Display } from 'tslab';
 
 /**
@@ -40,6 +41,59 @@ export function inNotebook(): boolean {
 export function display(contentType: string, data: string | object, fallback?: string): void {
   if (inNotebook()) tslab()!.display.raw(contentType, data as string);
   else if (fallback !== undefined) console.log(fallback);
+}
+
+/** One output's representations by MIME type (Jupyter's `data` field); front ends pick the richest they can show. */
+export type MimeBundle = Record<string, string | object>;
+
+type WriteDisplayData = ((content: object, update: boolean) => void) & { session?: string };
+
+function writeDisplayData(): WriteDisplayData | null {
+  try {
+    return (require('tslab/dist/jupyter').lastWriteDisplayData as WriteDisplayData | null) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Sends one output carrying several MIME types (tslab's public display sends one type per output).
+ * Binary values (e.g. PNG) must already be base64 strings. Returns false headless.
+ */
+export function displayMimeBundle(data: MimeBundle, displayId?: string, update = false): boolean {
+  const write = writeDisplayData();
+  if (!write) return false;
+  write({ data, metadata: {}, transient: displayId ? { display_id: displayId } : {} }, update);
+  return true;
+}
+
+/**
+ * The front-end connection (one per browser page) that sent the running cell, from tslab's request
+ * header (bn-lab's tslab patch exposes it); undefined headless or on an unpatched tslab. A new value
+ * means a new page, which has none of the scripts that earlier outputs loaded.
+ */
+export function frontEndSession(): string | undefined {
+  return writeDisplayData()?.session;
+}
+
+/** An output that is replaced in place by whole MIME bundles (live charts). */
+export interface LiveBundleOutput {
+  /** Shows `data` in place of what this output showed before. */
+  show(data: MimeBundle): void;
+}
+
+/** A live multi-MIME output in the notebook, or null headless. */
+export function newLiveBundleOutput(): LiveBundleOutput | null {
+  if (!inNotebook()) return null;
+  // Not Math.random: notebooks seed it, and a display must not shift the training's random stream.
+  const id = `bn-lab-${randomBytes(8).toString('hex')}`;
+  let shown = false;
+  return {
+    show: (data) => {
+      displayMimeBundle(data, id, shown);
+      shown = true;
+    },
+  };
 }
 
 /** Shows HTML in the notebook; prints `fallback` (if any) when headless. */

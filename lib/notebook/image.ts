@@ -1,13 +1,27 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import sharp from 'sharp';
+import { readHead, unreadableImageError } from '../data/image';
 import { inNotebook, showHtml, escapeHtml } from './display';
 
-/** Shows an image file in the notebook, scaled up without smoothing so small digits stay crisp. */
+/**
+ * Shows an image file in the notebook, scaled up without smoothing so small digits stay crisp.
+ * The file is decoded headless too, so a missing or unreadable file fails the same way everywhere.
+ */
 export async function showImage(path: string, width = 112, caption = ''): Promise<void> {
+  const absolute = resolve(path);
+  if (!existsSync(absolute))
+    throw new Error(`Image not found: ${absolute} (from "${path}", relative to ${process.cwd()}).`);
+  let png: Buffer;
+  try {
+    png = await sharp(absolute).png().toBuffer();
+  } catch (err) {
+    throw unreadableImageError(absolute, err as Error, await readHead(absolute));
+  }
   if (!inNotebook()) {
     console.log(`[image: ${path}]`);
     return;
   }
-  const png = await sharp(path).png().toBuffer();
   showHtml(
     `<figure style="margin:0"><img src="data:image/png;base64,${png.toString('base64')}" width="${width}" ` +
       `style="image-rendering:pixelated;border:1px solid #ccc" alt="${escapeHtml(path)}">` +

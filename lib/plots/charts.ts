@@ -24,16 +24,28 @@ export function historyFigure(runs: Record<string, History>, title = ''): Figure
     (['loss', 'acc'] as const).forEach((metric, panel) => {
       const axes = panel === 0 ? {} : { xaxis: 'x2', yaxis: 'y2' };
       const show = { legendgroup: `${name}-${metric}`, showlegend: panel === 0 };
-      if (h.history[metric]) data.push(line(epochsOf(h), h.history[metric] as number[], `${prefix}train`, { ...axes, ...show, line: { color } }));
+      if (h.history[metric])
+        data.push(line(epochsOf(h), h.history[metric] as number[], `${prefix}train`, { ...axes, ...show, line: { color } }));
       if (h.history[`val_${metric}`]) {
-        data.push(line(epochsOf(h), h.history[`val_${metric}`] as number[], `${prefix}validation`, { ...axes, ...show, legendgroup: `${name}-val`, line: { color, dash: 'dash' } }));
+        data.push(
+          line(epochsOf(h), h.history[`val_${metric}`] as number[], `${prefix}validation`, {
+            ...axes,
+            ...show,
+            legendgroup: `${name}-val`,
+            line: { color, dash: 'dash' },
+          }),
+        );
       }
     });
   });
   return {
     data,
     layout: {
-      ...sideBySideLayout(title, [{ title: { text: 'epoch' } }, { title: { text: 'loss' } }], [{ title: { text: 'epoch' } }, { title: { text: 'accuracy' } }]),
+      ...sideBySideLayout(
+        title,
+        [{ title: { text: 'epoch' } }, { title: { text: 'loss' } }],
+        [{ title: { text: 'epoch' } }, { title: { text: 'accuracy' } }],
+      ),
       annotations: [
         { text: 'loss', x: 0.22, y: 1.06, xref: 'paper', yref: 'paper', showarrow: false },
         { text: 'accuracy', x: 0.78, y: 1.06, xref: 'paper', yref: 'paper', showarrow: false },
@@ -46,7 +58,11 @@ export function historyFigure(runs: Record<string, History>, title = ''): Figure
  * A layout with two independent panels side by side (traces on the right use xaxis 'x2' and
  * yaxis 'y2'); each panel is given as its [x axis, y axis] plotly settings.
  */
-export function sideBySideLayout(title: string, left: [PlotlyObject, PlotlyObject], right: [PlotlyObject, PlotlyObject]): PlotlyObject {
+export function sideBySideLayout(
+  title: string,
+  left: [PlotlyObject, PlotlyObject],
+  right: [PlotlyObject, PlotlyObject],
+): PlotlyObject {
   return {
     title: { text: title },
     grid: { rows: 1, columns: 2, pattern: 'independent' },
@@ -66,9 +82,18 @@ export function plotHistory(runs: Record<string, History> | History, title = '')
 export function metricFigure(runs: Record<string, number[]>, metric: string, title = ''): Figure {
   return {
     data: Object.entries(runs).map(([name, ys], i) =>
-      line(ys.map((_, e) => e + 1), ys, name, { line: { color: COLORS[i % COLORS.length] } }),
+      line(
+        ys.map((_, e) => e + 1),
+        ys,
+        name,
+        { line: { color: COLORS[i % COLORS.length] } },
+      ),
     ),
-    layout: { title: { text: title }, xaxis: { title: { text: 'epoch' }, dtick: epochTick(runs) }, yaxis: { title: { text: metric } } },
+    layout: {
+      title: { text: title },
+      xaxis: { title: { text: 'epoch' }, dtick: epochTick(runs) },
+      yaxis: { title: { text: metric } },
+    },
   };
 }
 
@@ -97,7 +122,11 @@ export function probabilityFigure(probabilities: number[], classNames?: string[]
         textposition: 'outside',
       },
     ],
-    layout: { title: { text: title }, xaxis: { title: { text: 'class' }, type: 'category' }, yaxis: { title: { text: 'probability' }, range: [0, 1.1] } },
+    layout: {
+      title: { text: title },
+      xaxis: { title: { text: 'class' }, type: 'category' },
+      yaxis: { title: { text: 'probability' }, range: [0, 1.1] },
+    },
   };
 }
 

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { inNotebook, showHtml } from '../notebook/display';
+import { displayMimeBundle, frontEndSession, inNotebook, MimeBundle } from '../notebook/display';
+import { svgToPngSync } from './raster';
+import { figureSvg, titleText } from './static';
 
 /** A plotly trace or layout: plain JSON, passed to Plotly.newPlot unchanged. */
 export type PlotlyObject = Record<string, unknown>;
@@ -11,12 +13,21 @@ export interface Figure {
   layout?: PlotlyObject;
 }
 
+/** The MIME type plotly's own renderers use; VS Code and JupyterLab's plotly extension draw it without scripts. */
+export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
+
+/** Default chart height in pixels. */
+export const DEFAULT_HEIGHT = 420;
+/** Width of the static picture (the interactive chart fills its output area instead). */
+export const STATIC_WIDTH = 800;
+
 let bundle: string | undefined;
 
 /**
- * plotly.js's basic bundle (scatter, bar, pie: all these charts need), read from the installed
- * package. It is embedded in the page rather than loaded from a CDN so charts render offline,
- * in nbconvert HTML opened from file:// and in classrooms without internet.
+ * plotly.js's basic bundle (scatter, bar, pie traces, with every axis type, subplots, annotations
+ * and legends: all these charts need), read from the installed package. It is embedded in the page
+ * rather than loaded from a CDN so charts render offline, from file:// and in classrooms without
+ * internet.
  */
 export function plotlyBundle(): string {
   if (bundle === undefined) {
@@ -27,52 +38,135 @@ export function plotlyBundle(): string {
   return bundle;
 }
 
-/** A <script> that defines window.Plotly; emitted once per kernel session. */
+/** How the plotly.js loader script begins and ends (handouts keep the first of several). */
+export const PLOTLY_LOADER_START = '<script type="text/javascript">if (!window.Plotly) {\n';
+export const PLOTLY_LOADER_END = '\n}</script>';
+
+/** A <script> that defines window.Plotly unless the page already has it. */
 export function plotlyLoaderHtml(): string {
-  return `<script type="text/javascript">${plotlyBundle()}</script>`;
+  return `${PLOTLY_LOADER_START}${plotlyBundle()}${PLOTLY_LOADER_END}`;
+}
+
+/** The figure as drawn: its layout completed with the height and margins every chart uses. */
+export function completeFigure(figure: Figure, height = DEFAULT_HEIGHT): Figure {
+  return { data: figure.data, layout: { height, margin: { t: 50, r: 20 }, ...figure.layout } };
+}
+
+/** A figure's title, or 'chart' when it has none (the text/plain form of a chart). */
+export function figureTitle(figure: Figure): string {
+  return titleText(figure.layout?.title) || 'chart';
+}
+
+/** The figure's static picture as PNG, rendered in Node (no browser), synchronously. */
+export function figurePng(figure: Figure, height = DEFAULT_HEIGHT): Buffer {
+  const full = completeFigure(figure, height);
+  return svgToPngSync(figureSvg(full, { width: STATIC_WIDTH, height: Number(full.layout!.height) }));
+}
+
+/** Options for figureHtml. */
+export interface FigureHtmlOptions {
+  /** A static picture shown until plotly draws (and for good where scripts do not run). */
+  png?: Buffer;
+  /** Embed plotly.js before the chart (once per page is enough). */
+  includeLibrary?: boolean;
 }
 
 /**
- * The HTML for one chart: a div plus a script that draws into it once window.Plotly exists. It
- * waits because Jupyter may render outputs before the one that loads the bundle has run.
+ * The HTML for one chart: a div holding the static picture (if given) and a script that replaces
+ * it with the interactive chart once window.Plotly exists. Sanitizing front ends (untrusted
+ * notebooks in JupyterLab and Notebook) drop the script and keep the picture. The script waits
+ * because Jupyter may render this output before the one that loads the library has run.
  */
-export function figureHtml(figure: Figure, height = 420): string {
+export function figureHtml(figure: Figure, height = DEFAULT_HEIGHT, options: FigureHtmlOptions = {}): string {
   const id = `bnlab-${randomBytes(6).toString('hex')}`;
-  const json = JSON.stringify({ data: figure.data, layout: { height, margin: { t: 50, r: 20 }, ...figure.layout } })
-    .replace(/</g, '\\u003c');
+  const full = completeFigure(figure, height);
+  const json = JSON.stringify(full).replace(/</g, '\\u003c');
+  const title = figureTitle(figure).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const picture = options.png
+    ? `<img class="bn-lab-chart-static" src="data:image/png;base64,${options.png.toString('base64')}" alt="${title}" ` +
+      `width="${STATIC_WIDTH}" style="max-width:100%;height:auto">`
+    : '';
   return (
-    `<div id="${id}" class="bn-lab-chart" style="width:100%;min-height:${height}px"></div>` +
+    (options.includeLibrary ? plotlyLoaderHtml() : '') +
+    `<div id="${id}" class="bn-lab-chart" style="width:100%;min-height:${height}px">${picture}</div>` +
     `<script type="text/javascript">(function(){var fig=${json};var tries=0;` +
     `function draw(){var el=document.getElementById("${id}");if(!el)return;` +
-    `if(window.Plotly){window.Plotly.newPlot(el,fig.data,fig.layout,{responsive:true,displaylogo:false});}` +
-    `else if(++tries<200){setTimeout(draw,50);}` +
-    `else{el.textContent="plotly.js did not load: run the notebook again from the top (and trust it in Jupyter).";}}` +
+    `if(!window.Plotly){if(++tries<200)setTimeout(draw,50);return;}` +
+    `var pic=el.querySelector(".bn-lab-chart-static");if(pic)el.removeChild(pic);` +
+    `window.Plotly.newPlot(el,fig.data,fig.layout,{responsive:true,displaylogo:false})` +
+    `.catch(function(e){if(pic)el.appendChild(pic);console.warn("bn-lab chart:",e);});}` +
     `draw();})();</script>`
   );
 }
 
-let loaderShown = false;
+/**
+ * One chart as one output with every representation, as plotly's own Python renderer sends it:
+ * the plotly JSON (drawn without scripts by VS Code and by JupyterLab with plotly's extension), the
+ * HTML (interactive, with the static picture inside for sanitized pages), the PNG (GitHub,
+ * nbviewer) and the title as text.
+ */
+export function figureBundle(
+  figure: Figure,
+  height = DEFAULT_HEIGHT,
+  options: { includeLibrary?: boolean } = {},
+): MimeBundle {
+  const full = completeFigure(figure, height);
+  const png = staticPicture(figure, height);
+  return {
+    [PLOTLY_MIME]: { data: full.data, layout: full.layout, config: { displaylogo: false, responsive: true } },
+    'text/html': figureHtml(figure, height, { png, includeLibrary: options.includeLibrary }),
+    ...(png ? { 'image/png': png.toString('base64') } : {}),
+    'text/plain': figureTitle(figure),
+  };
+}
 
 /**
- * Shows a figure inline. The first chart of a kernel session also sends the plotly.js bundle,
- * so each notebook (and each HTML handout) carries the library once, not once per chart.
- * Headless, it prints the chart's title so logs show that a chart was made.
+ * figurePng, or undefined (with a warning on stderr) if the picture cannot be drawn: the
+ * interactive chart and the plotly JSON still carry the figure, so a cell does not fail over it.
+ */
+function staticPicture(figure: Figure, height: number): Buffer | undefined {
+  try {
+    return figurePng(figure, height);
+  } catch (e) {
+    console.error(
+      `bn-lab: the static picture of chart "${figureTitle(figure)}" could not be drawn (${(e as Error).message}); only the interactive chart is shown.`,
+    );
+    return undefined;
+  }
+}
+
+let libraryPage: string | null | undefined;
+
+/**
+ * Whether the next chart must carry plotly.js: once per browser page. A page reloaded while its
+ * kernel runs on (JupyterLab keeps kernels alive) connects anew and gets the library again with its
+ * first chart; an executed notebook and its handout carry it exactly once. Without the front-end
+ * session (an unpatched tslab) it falls back to once per kernel.
+ */
+export function chartNeedsLibrary(): boolean {
+  const page = frontEndSession() ?? null;
+  if (libraryPage !== undefined && libraryPage === page) return false;
+  libraryPage = page;
+  return true;
+}
+
+/**
+ * Shows a figure inline as one multi-MIME output (see figureBundle); the first chart of each page
+ * also carries plotly.js. Headless, it prints the chart's title so logs show that a chart was made.
  */
 export function showFigure(figure: Figure, height?: number): void {
   if (!inNotebook()) {
-    const title = (figure.layout?.title as { text?: string } | undefined)?.text ?? 'chart';
-    console.log(`[chart: ${title}]`);
+    console.log(`[chart: ${figureTitle(figure)}]`);
     return;
   }
-  if (!loaderShown) {
-    showHtml(plotlyLoaderHtml());
-    loaderShown = true;
-  }
-  showHtml(figureHtml(figure, height));
+  displayMimeBundle(figureBundle(figure, height, { includeLibrary: chartNeedsLibrary() }));
 }
 
-/** A complete standalone HTML page with figures, for files written outside notebooks. */
+/** A complete standalone HTML page with figures (plotly embedded once), for files written outside notebooks. */
 export function standaloneHtml(title: string, figures: Figure[]): string {
-  const charts = figures.map((f) => figureHtml(f)).join('\n');
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title>${plotlyLoaderHtml()}</head><body>${charts}</body></html>`;
+  const charts = figures
+    .map((f) => figureHtml(f, DEFAULT_HEIGHT, { png: staticPicture(f, DEFAULT_HEIGHT) }))
+    .join('\n');
+  const safeTitle = title.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${safeTitle}</title>${plotlyLoaderHtml()}</head><body>${charts}</body></html>`;
 }

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { escapeHtml } from '../notebook/display';
+import { PLOTLY_LOADER_END, PLOTLY_LOADER_START } from '../plots/plotly';
 import { Notebook, readNotebook, sourceOf, writeFileAtomic } from './notebook';
 import { findJupyterPython, JUPYTER_HELP } from './python';
-import { formatRecordValue, readRecords } from './records';
+import { readRecords, recordHtml, summarizeRecordValue } from './records';
 
 const TEMPLATES = resolve(__dirname, '..', '..', '..', 'scripts');
 
@@ -53,12 +54,24 @@ export async function exportHandout(notebookPath: string, outDir: string): Promi
   const name = basename(notebookPath).replace(/\.ipynb$/, '');
   try {
     const r = await run(python, [
-      '-m', 'nbconvert', '--to', 'html', `--TemplateExporter.extra_template_basedirs=${TEMPLATES}`,
-      '--template', 'handout', '--output-dir', work, '--output', name, notebookPath,
+      '-m',
+      'nbconvert',
+      '--to',
+      'html',
+      `--TemplateExporter.extra_template_basedirs=${TEMPLATES}`,
+      '--template',
+      'handout',
+      '--output-dir',
+      work,
+      '--output',
+      name,
+      notebookPath,
     ]);
     if (r.code !== 0) throw new Error(`nbconvert failed on ${notebookPath}:\n${r.output.trim()}`);
     const html = join(outDir, `${name}.html`);
-    renameSync(join(work, `${name}.html`), html);
+    const converted = join(work, `${name}.html`);
+    writeFileSync(converted, keepFirstPlotlyLoader(readFileSync(converted, 'utf8')));
+    renameSync(converted, html);
     const nb = readNotebook(notebookPath);
     const meta = nb.metadata.papermill ?? {};
     return {
@@ -75,17 +88,46 @@ export async function exportHandout(notebookPath: string, outDir: string): Promi
   }
 }
 
+/**
+ * A notebook run from several browser pages (reloads while the kernel kept running) carries
+ * plotly.js once per page; a handout is one page, so only the first copy is kept.
+ */
+export function keepFirstPlotlyLoader(html: string): string {
+  const start = PLOTLY_LOADER_START;
+  const end = PLOTLY_LOADER_END;
+  const first = html.indexOf(start);
+  if (first < 0) return html;
+  let out = html.slice(0, first + start.length);
+  let rest = html.slice(first + start.length);
+  const firstEnd = rest.indexOf(end);
+  if (firstEnd < 0) return html;
+  out += rest.slice(0, firstEnd + end.length);
+  rest = rest.slice(firstEnd + end.length);
+  for (let i = rest.indexOf(start); i >= 0; i = rest.indexOf(start)) {
+    const j = rest.indexOf(end, i + start.length);
+    if (j < 0) break;
+    out += rest.slice(0, i);
+    rest = rest.slice(j + end.length);
+  }
+  return out + rest;
+}
+
 /** The index page: every handout with its title, status, parameters and recorded results. */
 export function indexHtml(handouts: Handout[], title = 'bn-lab: 배치 정규화 실습 노트북'): string {
   const rows = handouts
     .map((h) => {
-      const params = Object.entries(h.parameters).map(([k, v]) => `${escapeHtml(k)}=${escapeHtml(formatRecordValue(v))}`).join(', ') || 'defaults';
-      const results = Object.entries(h.records).map(([k, v]) => `<li><code>${escapeHtml(k)}</code> = ${escapeHtml(formatRecordValue(v))}</li>`).join('');
+      const params =
+        Object.entries(h.parameters)
+          .map(([k, v]) => `${escapeHtml(k)}=${escapeHtml(summarizeRecordValue(v, 30))}`)
+          .join(', ') || 'defaults';
+      const results = Object.entries(h.records)
+        .map(([k, v]) => `<tr><th><code>${escapeHtml(k)}</code></th><td>${recordHtml(v)}</td></tr>`)
+        .join('');
       return (
         `<tr><td><a href="${encodeURI(basename(h.html))}">${escapeHtml(h.title)}</a><br><small>${escapeHtml(basename(h.notebook))}</small></td>` +
         `<td>${h.ok ? 'ok' : '<b style="color:#c00">failed</b>'}</td>` +
         `<td>${h.seconds === null ? '' : `${h.seconds.toFixed(0)} s`}</td>` +
-        `<td><small>${params}</small></td><td><ul>${results}</ul></td></tr>`
+        `<td><small>${params}</small></td><td>${results ? `<table class="results">${results}</table>` : ''}</td></tr>`
       );
     })
     .join('\n');
@@ -94,10 +136,14 @@ export function indexHtml(handouts: Handout[], title = 'bn-lab: 배치 정규화
 <style>
 body { font-family: system-ui, "Apple SD Gothic Neo", "Malgun Gothic", "Noto Sans CJK KR", sans-serif; margin: 2em; }
 table { border-collapse: collapse; } td, th { border-bottom: 1px solid #ddd; padding: 6px 10px; vertical-align: top; text-align: left; }
-ul { margin: 0; padding-left: 1.2em; }
+table.handouts > thead th, table.handouts > tbody > tr > td:nth-child(2), table.handouts > tbody > tr > td:nth-child(3) { white-space: nowrap; }
+table.results th, table.results td, table.record th, table.record td { border-bottom: 1px solid #eee; padding: 2px 8px; font-size: 13px; }
+table.results th { font-weight: normal; white-space: nowrap; }
+table.record { margin: 2px 0; } table.record th { font-weight: 600; background: #f6f6f6; }
+td { font-variant-numeric: tabular-nums; } details summary { cursor: pointer; }
 </style></head>
 <body><h1>${escapeHtml(title)}</h1>
-<table><thead><tr><th>노트북</th><th>상태</th><th>실행 시간</th><th>매개변수</th><th>기록된 결과</th></tr></thead>
+<table class="handouts"><thead><tr><th>노트북</th><th>상태</th><th>실행 시간</th><th>매개변수</th><th>기록된 결과</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table></body></html>
@@ -106,8 +152,11 @@ ${rows}
 
 /** Exports every executed notebook in `notebooksDir` and writes index.html beside the handouts. */
 export async function exportHandouts(notebooksDir: string, outDir: string): Promise<Handout[]> {
-  const notebooks = readdirSync(notebooksDir).filter((f) => f.endsWith('.ipynb')).sort();
-  if (notebooks.length === 0) throw new Error(`No executed notebooks in ${notebooksDir}; run \`npm start\` or \`npm run notebook\` first.`);
+  const notebooks = readdirSync(notebooksDir)
+    .filter((f) => f.endsWith('.ipynb'))
+    .sort();
+  if (notebooks.length === 0)
+    throw new Error(`No executed notebooks in ${notebooksDir}; run \`npm start\` or \`npm run notebook\` first.`);
   const handouts: Handout[] = [];
   for (const nb of notebooks) handouts.push(await exportHandout(join(notebooksDir, nb), outDir));
   writeFileAtomic(join(outDir, 'index.html'), indexHtml(handouts));
