@@ -14,7 +14,7 @@
  * CLI: `node dist/scripts/jupyter/server.js lab|notebook` prints the URL and runs until Ctrl-C.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -107,6 +107,37 @@ function writeJupyterState(state: string, projectRoot: string): void {
   for (const d of ['data', 'runtime', 'workspaces', 'settings', 'home']) mkdirSync(join(state, d), { recursive: true });
 }
 
+/**
+ * A server's private folder, named bn-lab-jupyter-* under `parent`, with the owning process's id
+ * inside. Folders left by a test process that was killed are removed first (their server ended
+ * with it, see WATCHDOG); those of live processes, such as a parallel run, are kept.
+ */
+function makeStateDir(parent: string): string {
+  for (const name of readdirSync(parent)) {
+    if (!name.startsWith('bn-lab-jupyter-')) continue;
+    const dir = join(parent, name);
+    let owner: number;
+    try {
+      owner = Number(readFileSync(join(dir, 'owner.pid'), 'utf8'));
+    } catch {
+      continue; // being created right now, or not ours to judge
+    }
+    if (Number.isInteger(owner) && owner > 0 && !isAlive(owner)) rmSync(dir, { recursive: true, force: true });
+  }
+  const dir = mkdtempSync(join(parent, 'bn-lab-jupyter-'));
+  writeFileSync(join(dir, 'owner.pid'), String(process.pid));
+  return dir;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Environment that confines Jupyter to the private folders under `state` (a path as the server sees it). */
 function jupyterEnv(state: string): Record<string, string> {
   return {
@@ -129,9 +160,23 @@ function dataEnv(extra: Record<string, string> | undefined): Record<string, stri
 }
 
 /**
+ * Runs the server ("$@") in the background and stops it with SIGTERM when this shell's stdin
+ * reaches end of file: the test process closes it in stop(), and the OS closes it when the test
+ * process dies in any way (even SIGKILL), so a server never outlives its test run. The shell exits
+ * with the server; as the namespace's first process, its exit also ends the kernels and mounts.
+ * (Background jobs of a non-interactive shell read /dev/null, hence the copy of stdin on fd 3.)
+ */
+const WATCHDOG = [
+  'exec 3<&0',
+  '"$@" & server=$!',
+  '{ read -r _ <&3 || true; kill -TERM "$server" 2>/dev/null; } &',
+  'wait "$server"',
+].join('\n');
+
+/**
  * The lab's command: a shell in fresh namespaces mounts /proc, /dev, the project and the data
- * folders into the chroot, then becomes jupyter-lab inside it. Paths go in as arguments, never
- * spliced into the script.
+ * folders into the chroot, then runs jupyter-lab inside it under the watchdog. Paths go in as
+ * arguments, never spliced into the script.
  */
 function labCommand(chroot: string, root: string, dataDirs: string[], serverArgs: string[]): string[] {
   const script = [
@@ -143,7 +188,8 @@ function labCommand(chroot: string, root: string, dataDirs: string[], serverArgs
     'while [ "$ndata" -gt 0 ]; do d=$1; shift; ndata=$((ndata - 1));',
     '  mkdir -p "$c$d" && mount --bind "$d" "$c$d" && mount -o remount,bind,ro "$c$d"; done',
     'cp /etc/resolv.conf "$c/etc/resolv.conf" 2>/dev/null || true',
-    'exec chroot "$c" /usr/bin/jupyter-lab "$@"',
+    'set +e -- chroot "$c" /usr/bin/jupyter-lab "$@"',
+    WATCHDOG,
   ].join('\n');
   return [
     'unshare', '--mount', '--pid', '--fork', '--kill-child=SIGKILL', '--propagation', 'private', '--',
@@ -164,7 +210,7 @@ export async function startJupyter(options: StartOptions): Promise<JupyterServer
   if (frontend === 'lab') {
     if (!isRoot()) throw new Error('JupyterLab runs in a chroot, which needs root: run the UI tests as root (CI does).');
     const chroot = jupyterLabChroot(options.chroot);
-    hostState = mkdtempSync(join(chroot, 'tmp', 'bn-lab-jupyter-'));
+    hostState = makeStateDir(join(chroot, 'tmp'));
     const state = hostState.slice(chroot.length);
     writeJupyterState(hostState, root);
     serverEnv = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', ...jupyterEnv(state), ...env };
@@ -183,7 +229,7 @@ export async function startJupyter(options: StartOptions): Promise<JupyterServer
           "install it with 'sudo apt-get install jupyter-notebook', or set BN_LAB_JUPYTER_PYTHON.",
       );
     }
-    hostState = mkdtempSync(join(tmpdir(), 'bn-lab-jupyter-'));
+    hostState = makeStateDir(tmpdir());
     writeJupyterState(hostState, root);
     serverEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', ...jupyterEnv(hostState), ...env };
     const args = [
@@ -191,15 +237,14 @@ export async function startJupyter(options: StartOptions): Promise<JupyterServer
       '--NotebookApp.token=', '--NotebookApp.password=', `--notebook-dir=${root}`,
     ];
     // In its own PID namespace (as root) the kernels cannot outlive the server.
-    command = isRoot()
-      ? ['unshare', '--mount-proc', '--pid', '--fork', '--kill-child=SIGKILL', '--', python, ...args]
-      : [python, ...args];
+    const watched = ['/bin/sh', '-c', WATCHDOG, 'bn-lab-notebook', python, ...args];
+    command = isRoot() ? ['unshare', '--mount-proc', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...watched] : watched;
   }
   const url = `http://127.0.0.1:${port}/`;
   let log = '';
   const child: ChildProcess = spawn(command[0], command.slice(1), {
     env: serverEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'], // stdin: the watchdog's lifeline, see WATCHDOG
     detached: !isRoot(), // its own process group, so stop() can signal the whole group
   });
   child.stdout!.on('data', (d) => (log += String(d)));
@@ -215,14 +260,15 @@ export async function startJupyter(options: StartOptions): Promise<JupyterServer
     stopped = true;
     try {
       if (running) {
-        // Both servers take SIGTERM as "shut down": they stop their kernels and remove runtime files.
-        // (POST /api/shutdown would need the XSRF cookie dance for the same effect.)
-        signalServer(child, 'SIGTERM');
-        await Promise.race([exited, sleep(15000)]);
+        // The watchdog sends SIGTERM, which both servers take as "shut down": they stop their
+        // kernels and remove their runtime files. (POST /api/shutdown needs an XSRF cookie.)
+        child.stdin!.end();
+        await Promise.race([exited, sleep(20000)]);
       }
       if (running) {
         // unshare's --kill-child takes the namespace (server, kernels, mounts) down with it.
-        signalServer(child, 'SIGKILL');
+        if (isRoot()) child.kill('SIGKILL');
+        else if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
         await Promise.race([exited, sleep(5000)]);
       }
     } finally {
@@ -259,30 +305,6 @@ function encodePath(path: string): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));
-}
-
-/**
- * Signals the server. The unshare wrapper ignores SIGTERM while it waits, so SIGTERM goes to the
- * process it forked (the server); SIGKILL goes to the wrapper itself, whose --kill-child ends the
- * namespace. Without the wrapper, the whole process group is signalled.
- */
-function signalServer(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    if (!isRoot()) process.kill(-child.pid, signal);
-    else if (signal === 'SIGKILL') child.kill('SIGKILL');
-    else for (const pid of childPids(child.pid)) process.kill(pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-function childPids(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
 }
 
 async function main(): Promise<void> {

@@ -161,6 +161,12 @@ for (const frontend of FRONTENDS) {
       await page.goto(server!.notebookUrl(relative(PROJECT_ROOT, small)));
       await driver.waitForIdleKernel(page, 120_000);
       await driver.runAll(page);
+      // A picture of a bar mid-epoch, when the page shows one (a fast machine may finish first).
+      const running = page.locator(driver.selectors.output, { hasText: 'ETA:' }).first();
+      if (await running.waitFor({ timeout: 120_000 }).then(() => true, () => false)) {
+        await running.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+        await page.screenshot({ path: join(SCREENSHOTS, `${frontend}-1-progress-running.png`) });
+      }
       const cells = await waitForAllRan(page, driver, RUN_ALL_TIMEOUT_MS);
       await saveNotebook(page, small);
       const saved = readNotebook(small);
