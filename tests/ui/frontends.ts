@@ -177,15 +177,17 @@ export class PageErrors {
   constructor(page: Page, serverUrl: string) {
     const fromJupyter = (stack: string) => {
       const firstFrame = stack.split('\n').find((l) => /^\s+at /.test(l)) ?? '';
-      return /\/(static|lab\/extensions|nbextensions|custom|lab\/api|api)\//.test(firstFrame) && firstFrame.includes(serverUrl);
+      return firstFrame.includes(serverUrl) && /\/(static|lab\/extensions|nbextensions|custom)\//.test(firstFrame);
     };
     page.on('pageerror', (e) => (fromJupyter(e.stack ?? '') ? this.jupyters : this.ours).push(`pageerror: ${e.stack ?? e.message}`));
     page.on('console', (m) => {
       if (m.type() !== 'error') return;
       const where = m.location().url ?? '';
-      // Failed requests (a missing favicon, a language pack) are Jupyter's; script errors in
-      // outputs are reported by the page, at the notebook's own URL or none.
-      const jupyters = where.includes('/static/') || where.includes('/lab/extensions/') || m.text().startsWith('Failed to load resource');
+      // Errors logged by Jupyter's bundles, and its own failed requests (JupyterLab 4.0 asks for
+      // /lsp/status, which trixie's server lacks), are Jupyter's; script errors in outputs are
+      // reported at the notebook page's own URL.
+      const jupyterPath = /\/(static|lab\/extensions|lab\/api|lsp|api|nbextensions|custom|kernelspecs)\//;
+      const jupyters = where.startsWith(serverUrl) && jupyterPath.test(where.slice(serverUrl.length - 1));
       (jupyters ? this.jupyters : this.ours).push(`console: ${m.text()} (${where})`);
     });
   }
