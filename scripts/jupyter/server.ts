@@ -187,7 +187,6 @@ function labCommand(chroot: string, root: string, dataDirs: string[], serverArgs
     'mkdir -p "$c$root" && mount --bind "$root" "$c$root"',
     'while [ "$ndata" -gt 0 ]; do d=$1; shift; ndata=$((ndata - 1));',
     '  mkdir -p "$c$d" && mount --bind "$d" "$c$d" && mount -o remount,bind,ro "$c$d"; done',
-    'cp /etc/resolv.conf "$c/etc/resolv.conf" 2>/dev/null || true',
     'set +e -- chroot "$c" /usr/bin/jupyter-lab "$@"',
     WATCHDOG,
   ].join('\n');

@@ -19,16 +19,24 @@ STAMP_VALUE="bn-lab jupyterlab chroot v1: $SUITE $PACKAGES"
 STAMP="$CHROOT/etc/bn-lab-chroot"
 
 die() { echo "setup-jupyterlab: $*" >&2; exit 1; }
+exit_if_ready() {
+  if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$STAMP_VALUE" ] && [ -x "$CHROOT/usr/bin/jupyter-lab" ]; then
+    echo "$CHROOT"
+    exit 0
+  fi
+}
 
-if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$STAMP_VALUE" ] && [ -x "$CHROOT/usr/bin/jupyter-lab" ]; then
-  echo "$CHROOT"
-  exit 0
-fi
+exit_if_ready
 
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo > /dev/null; then exec sudo -E "$0" "$@"; fi
   die "building the chroot needs root (debootstrap, chroot): run this script as root or install sudo."
 fi
+mkdir -p "$(dirname "$CHROOT")"
+# One build at a time (two test runs may start together); the second reuses the first's chroot.
+exec 9> "$(dirname "$CHROOT")/.setup-jupyterlab.lock"
+flock 9
+exit_if_ready
 command -v debootstrap > /dev/null ||
   die "debootstrap not found: install it with 'apt-get install debootstrap' (Debian/Ubuntu)."
 
@@ -55,7 +63,6 @@ if findmnt -rn -o TARGET | grep -q "^$BUILD/"; then
   die "$BUILD has mounts left over from an interrupted build: unmount them (umount -R $BUILD/proc) and retry."
 fi
 rm -rf "$BUILD"
-mkdir -p "$(dirname "$CHROOT")"
 LOG="$(dirname "$CHROOT")/setup-jupyterlab.log"
 : > "$LOG"
 echo "setup-jupyterlab: debootstrap $SUITE from $MIRROR into $BUILD (log: $LOG)" >&2
