@@ -248,6 +248,7 @@ export async function startJupyter(options: StartOptions): Promise<JupyterServer
   });
   child.stdout!.on('data', (d) => (log += String(d)));
   child.stderr!.on('data', (d) => (log += String(d)));
+  child.stdin!.on('error', () => undefined); // EPIPE when the server already ended: nothing to stop
   const exited = new Promise<void>((done) => child.on('exit', () => done()));
   let running = true;
   exited.then(() => (running = false));

@@ -16,7 +16,7 @@ import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { readNotebook, writeNotebook, Notebook, Output, sourceOf } from '../../lib/runner/notebook';
-import { injectParameters } from '../../lib/runner/parameters';
+import { injectParameters, notebookParameters } from '../../lib/runner/parameters';
 import { Frontend, JupyterServer, PROJECT_ROOT, startJupyter } from '../../scripts/jupyter/server';
 import {
   CellView, DisplayUpdates, FrontendDriver, PageErrors, cellLocator, driverFor, launchBrowser, readCells, runCell,
@@ -170,6 +170,7 @@ for (const frontend of FRONTENDS) {
       const cells = await waitForAllRan(page, driver, RUN_ALL_TIMEOUT_MS);
       await saveNotebook(page, small);
       const saved = readNotebook(small);
+      const batchSize = Number(notebookParameters(saved).find((p) => p.name === 'batchSize')?.default);
 
       // Every code cell ran once, in order, without an error output.
       const counts = saved.cells.filter((c) => c.cell_type === 'code').map((c) => c.execution_count);
@@ -182,7 +183,7 @@ for (const frontend of FRONTENDS) {
         const c = cellIndex(saved, pattern);
         const progress = cells[c].outputs.filter((o) => /\[[=>.]{10,}\]/.test(o.text)); // a Keras-style bar
         assert.equal(progress.length, 1, `cell ${c}: one progress output for ${name}, got ${JSON.stringify(cells[c].outputs)}`);
-        const steps = Math.ceil(SMALL.trainCount / 32);
+        const steps = Math.ceil(SMALL.trainCount / batchSize);
         assert.match(progress[0].text, new RegExp(`${name}.*\\n${steps}/${steps} \\[=+\\] - .*loss: \\d`), `final epoch line for ${name}`);
         assert.doesNotMatch(progress[0].text, /ETA:/, 'the final text replaced the running one');
       }
