@@ -8,10 +8,10 @@ import * as tar from 'tar';
 import {
   ChecksumError, UnknownChecksumError, loadMnist, loadCifar10, parseIdx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC,
   CIFAR10_RECORD_BYTES, CIFAR10_CLASS_NAMES, parseManifest, datasetFile, extractCifar10Archive,
-} from '../lib/data';
+} from '../../lib/data';
 import {
   cleanupTempDirs, copyFixture, fixture, isolateDownloads, NO_DATA_ENV, sha256, tempDir, withEnv, writeTrusted,
-} from './helpers/data';
+} from '../helpers/data';
 
 isolateDownloads();
 after(cleanupTempDirs);

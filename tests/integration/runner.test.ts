@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectPath } from '../lib/project';
+import { projectPath } from '../../lib/project';
 import * as ts from 'typescript';
-import { injectionSource, injectParameters, parseCliValue, parseParameterCell } from '../lib/runner/parameters';
-import { parseNotebookArgs } from '../lib/runner/cli-args';
-import { readNotebook, sourceOf } from '../lib/runner/notebook';
-import { runNotebook } from '../lib/runner/execute';
+import { injectionSource, injectParameters, parseCliValue, parseParameterCell } from '../../lib/runner/parameters';
+import { parseNotebookArgs } from '../../lib/runner/cli-args';
+import { readNotebook, sourceOf } from '../../lib/runner/notebook';
+import { runNotebook } from '../../lib/runner/execute';
 
 const fixtures = projectPath('tests', 'fixtures');
 const tmp = () => mkdtempSync(join(tmpdir(), 'bn-lab-runner-'));
@@ -122,7 +122,7 @@ test('--timeout stops a long cell and keeps the partial notebook', async () => {
 });
 
 test('sweep: every combination runs (2 kernels at once), then CSV and chart are written', async () => {
-  const { combinations, parseGrid, runSweep } = await import('../lib/runner/sweep');
+  const { combinations, parseGrid, runSweep } = await import('../../lib/runner/sweep');
   assert.deepEqual(combinations(parseGrid([['a', '1,2'], ['b', 'x,true']])), [
     { a: 1, b: 'x' }, { a: 1, b: true }, { a: 2, b: 'x' }, { a: 2, b: true },
   ]);
@@ -151,7 +151,7 @@ test('the patched tslab kernel survives a flood of display updates and compiles 
 test('Ctrl-C: the runner stops the kernel, saves the partial notebook and exits 130', async () => {
   const { spawn } = await import('node:child_process');
   const out = join(tmp(), 'interrupted.ipynb');
-  const cli = join(__dirname, '..', 'scripts', 'run-notebook.js');
+  const cli = projectPath('dist', 'scripts', 'run-notebook.js');
   const child = spawn(process.execPath, [cli, join(fixtures, 'failing.ipynb'), out, '-p', 'failAt', '0', '-p', 'sleepSeconds', '60'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   let interrupted = false;

@@ -2,13 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { runNotebook } from '../lib/runner/execute';
-import { exportHandouts, keepFirstPlotlyLoader } from '../lib/runner/export';
-import { figureHtml } from '../lib/plots/plotly';
-import { inspectPage } from './helpers/browser';
+import { join } from 'node:path';
+import { projectPath } from '../../lib/project';
+import { runNotebook } from '../../lib/runner/execute';
+import { exportHandouts, keepFirstPlotlyLoader } from '../../lib/runner/export';
+import { figureHtml } from '../../lib/plots/plotly';
+import { inspectPage } from '../helpers/browser';
 
-const root = resolve(__dirname, '..', '..');
+const root = projectPath();
 
 test('a handout opened offline from file:// draws every chart, shows Korean text and has no script errors', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bn-lab-handout-'));

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { buildIrisMlp, buildLeNet, buildSmallCifarCnn, buildVggCnn } from '../lib/models';
-import { countParams, summaryRows, summaryText } from '../lib/notebook/summary';
+import { buildIrisMlp, buildLeNet, buildSmallCifarCnn, buildVggCnn } from '../../lib/models';
+import { countParams, summaryRows, summaryText } from '../../lib/notebook/summary';
 
 // Expected counts are what Keras's model.summary() reports for the seeds' models (derived by
 // hand: conv k*k*cin*cout+cout, dense in*out+out, BN 4 per channel of which 2 non-trainable).

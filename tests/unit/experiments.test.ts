@@ -1,15 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { projectPath } from '../../lib/project';
 import * as tf from '@tensorflow/tfjs';
-import { loadMnist } from '../lib/data';
-import { BatchStream, crossEntropy, globalNorm, lossAndGradients, trainSteps } from '../lib/experiments/loop';
-import { evaluateModel } from '../lib/experiments/evaluate';
-import { centreShift, quantileSorted, spreadRatio, unitStats } from '../lib/experiments/stats';
-import { traceFigure } from '../lib/experiments/figures';
-import { setSeed } from '../lib/training/seed';
+import { loadMnist } from '../../lib/data';
+import { BatchStream, crossEntropy, globalNorm, lossAndGradients, trainSteps } from '../../lib/experiments/loop';
+import { evaluateModel } from '../../lib/experiments/evaluate';
+import { centreShift, quantileSorted, spreadRatio, unitStats } from '../../lib/experiments/stats';
+import { traceFigure } from '../../lib/experiments/figures';
+import { setSeed } from '../../lib/training/seed';
 
-const fixtures = join(resolve(__dirname, '..', '..'), 'data', 'fixtures');
+const fixtures = projectPath('data', 'fixtures');
 
 async function mnist() {
   await tf.setBackend('cpu');

@@ -2,14 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { runNotebook, RunResult } from '../lib/runner/execute';
-import { Notebook } from '../lib/runner/notebook';
-import { ParamValue } from '../lib/runner/parameters';
+import { join } from 'node:path';
+import { projectPath } from '../../lib/project';
+import { runNotebook, RunResult } from '../../lib/runner/execute';
+import { Notebook } from '../../lib/runner/notebook';
+import { ParamValue } from '../../lib/runner/parameters';
 
 // Every notebook runs top to bottom under nbclient and the real tslab kernel, on the small real
 // fixtures in data/fixtures (pointed to through the loaders' environment variables).
-const root = resolve(__dirname, '..', '..');
+const root = projectPath();
 const env = {
   BN_LAB_MNIST_DIR: join(root, 'data', 'fixtures', 'mnist'),
   BN_LAB_CIFAR10_DIR: join(root, 'data', 'fixtures', 'cifar10'),

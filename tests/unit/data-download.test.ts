@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
-import { ChecksumError, downloadFile, loadCifar10, loadIris, loadMnist, MNIST_FILES } from '../lib/data';
+import { ChecksumError, downloadFile, loadCifar10, loadIris, loadMnist, MNIST_FILES } from '../../lib/data';
 import {
   bytesRoute, cleanupTempDirs, dataDir, isolateDownloads, NO_DATA_ENV, sha256, startServer, tempDir, withEnv,
-} from './helpers/data';
+} from '../helpers/data';
 
 // Every download here goes to a server on 127.0.0.1; nothing reaches the real network.
 isolateDownloads();

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { join, resolve } from 'node:path';
-import { loadMnist } from '../lib/data';
-import { evaluateModel } from '../lib/experiments/evaluate';
-import { trainSteps } from '../lib/experiments/loop';
-import { batchRenorm } from '../lib/layers/batch-renorm';
-import { setSeed } from '../lib/training/seed';
+import { projectPath } from '../../lib/project';
+import { loadMnist } from '../../lib/data';
+import { evaluateModel } from '../../lib/experiments/evaluate';
+import { trainSteps } from '../../lib/experiments/loop';
+import { batchRenorm } from '../../lib/layers/batch-renorm';
+import { setSeed } from '../../lib/training/seed';
 
-const mnistFixture = { dir: join(resolve(__dirname, '..', '..'), 'data', 'fixtures', 'mnist') };
+const mnistFixture = { dir: projectPath('data', 'fixtures', 'mnist') };
 
 async function data() {
   await tf.setBackend('cpu');

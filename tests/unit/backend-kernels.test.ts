@@ -1,11 +1,11 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { Backend, on, Pad, randoms, relError, Shape4, TOL } from './helpers/backends';
-import { initBackend } from '../lib/backend/select';
-import { registerWasmKernels } from '../lib/backend/wasm-kernels';
-import { buildLeNet } from '../lib/models';
-import { compileClassifier } from '../lib/training/fit';
+import { Backend, on, Pad, randoms, relError, Shape4, TOL } from '../helpers/backends';
+import { initBackend } from '../../lib/backend/select';
+import { registerWasmKernels } from '../../lib/backend/wasm-kernels';
+import { buildLeNet } from '../../lib/models';
+import { compileClassifier } from '../../lib/training/fit';
 
 
 before(async () => {

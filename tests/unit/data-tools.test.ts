@@ -7,8 +7,8 @@ import sharp from 'sharp';
 import {
   ChecksumError, IRIS_FEATURE_NAMES, loadCifar10, loadImageTensor, loadIris, loadMnist, parseIrisCsv,
   standardizePerChannel, trainTestSplit,
-} from '../lib/data';
-import { cleanupTempDirs, dataDir, fixture, isolateDownloads, NO_DATA_ENV, tempDir, withEnv, writeTrusted } from './helpers/data';
+} from '../../lib/data';
+import { cleanupTempDirs, dataDir, fixture, isolateDownloads, NO_DATA_ENV, tempDir, withEnv, writeTrusted } from '../helpers/data';
 
 isolateDownloads();
 after(cleanupTempDirs);

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, loadIris, loadMnist, progressBar, setSeed, sortByLabel } from '../lib';
-import { RunningMean } from '../lib/training/callbacks';
-import { seededPermutation } from '../lib/training/shuffle';
-import { formatDuration, formatLogs } from '../lib/training/progress';
-import { projectPath } from '../lib/project';
+import { initBackend, loadIris, loadMnist, progressBar, setSeed, sortByLabel } from '../../lib';
+import { RunningMean } from '../../lib/training/callbacks';
+import { seededPermutation } from '../../lib/training/shuffle';
+import { formatDuration, formatLogs } from '../../lib/training/progress';
+import { projectPath } from '../../lib/project';
 
 const mnistFixture = { dir: projectPath('data', 'fixtures', 'mnist') };
 
@@ -111,7 +111,7 @@ test('progress shows metrics averaged over the epoch so far, weighted by batch s
 });
 
 test('moving-average lag: momentum^steps, with a warning only while it is large', async () => {
-  const { movingAverageLag, movingAverageWarning } = await import('../lib/training/moving-average');
+  const { movingAverageLag, movingAverageWarning } = await import('../../lib/training/moving-average');
   assert.ok(Math.abs(movingAverageLag(100) - 0.99 ** 100) < 1e-15);
   assert.match(movingAverageWarning(24), /24번뿐/);
   assert.match(movingAverageWarning(315), /4\.2%/, 'seed 001 quick run that scored 0.15: must warn');

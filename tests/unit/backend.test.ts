@@ -1,8 +1,8 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { on, Pad, randoms, relError, Shape4, TOL } from './helpers/backends';
-import { describeBackend, initBackend } from '../lib/backend/select';
+import { on, Pad, randoms, relError, Shape4, TOL } from '../helpers/backends';
+import { describeBackend, initBackend } from '../../lib/backend/select';
 
 const explicit: tf.backend_util.ExplicitPadding = [[0, 0], [1, 2], [2, 1], [0, 0]];
 const padName = (p: Pad) => (typeof p === 'string' ? p : 'explicit');

@@ -2,20 +2,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { projectPath } from '../../lib/project';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import { comparisonFigure, historyFigure, metricFigure, probabilityFigure } from '../lib/plots/charts';
-import { CurveRecorder, liveCurves, RedrawThrottle } from '../lib/plots/live';
-import { Figure, figureBundle, plotlyBundle, PLOTLY_MIME, showFigure, STATIC_WIDTH } from '../lib/plots/plotly';
-import { figureSvg } from '../lib/plots/static';
-import { svgToPngSync } from '../lib/plots/raster';
-import { loadImageTensor } from '../lib/data/image';
-import { showImage } from '../lib/notebook/image';
-import { traceFigure } from '../lib/experiments/figures';
+import { comparisonFigure, historyFigure, metricFigure, probabilityFigure } from '../../lib/plots/charts';
+import { CurveRecorder, liveCurves, RedrawThrottle } from '../../lib/plots/live';
+import { Figure, figureBundle, plotlyBundle, PLOTLY_MIME, showFigure, STATIC_WIDTH } from '../../lib/plots/plotly';
+import { figureSvg } from '../../lib/plots/static';
+import { svgToPngSync } from '../../lib/plots/raster';
+import { loadImageTensor } from '../../lib/data/image';
+import { showImage } from '../../lib/notebook/image';
+import { traceFigure } from '../../lib/experiments/figures';
 
 /** Static pictures are saved here for people to look at (like the browser tests' screenshots). */
-const screenshots = resolve(__dirname, '..', '..', 'out', 'screenshots');
+const screenshots = projectPath('out', 'screenshots');
 
 const epoch = Array.from({ length: 12 }, (_, i) => i);
 const curve = (a: number, b: number) => epoch.map((e) => a + b / (e + 1));
