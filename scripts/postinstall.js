@@ -35,17 +35,10 @@ function build() {
   }
 }
 
-/**
- * tslab type-checks notebooks with Node10 module resolution, which ignores a package's
- * self-reference through "exports"; a node_modules/bn-lab link makes `import ... from 'bn-lab'`
- * resolve for the checker exactly as it does for Node.
- */
-function linkSelf() {
-  const fs = require('node:fs');
-  const link = path.join(root, 'node_modules', 'bn-lab');
-  fs.rmSync(link, { force: true, recursive: false });
-  fs.symlinkSync('..', link, process.platform === 'win32' ? 'junction' : 'dir');
-}
+// node_modules/bn-lab (how notebooks `import ... from 'bn-lab'`) comes from package.json's
+// "bn-lab": "file:." dependency, not from this script: tslab type-checks with Node10 resolution,
+// which ignores a package's self-reference through "exports", and a link npm owns survives a
+// later `npm install <package>`, which prunes links it does not know.
 
 function registerKernel() {
   // Compiled by build() above; shared with the notebook runner so both find the same Python.
@@ -68,6 +61,5 @@ const only = process.argv[2];
 if (only !== 'kernel') {
   applyPatches();
   build();
-  linkSelf();
 }
 if (only !== 'build') registerKernel();
