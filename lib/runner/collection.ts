@@ -19,7 +19,10 @@ export const COLLECTION: CollectionEntry[] = [
   // fewer make inference-mode test scores meaningless (the notebooks then print a warning).
   // Notebook 4's VGG is too slow for that on wasm and runs with the warning.
   { notebook: '01_lenet_mnist_bn.ipynb', quick: { trainCount: 12000, testCount: 2000 } },
-  { notebook: '02_why_bn_small_cifar_cnn.ipynb', quick: { trainCount: 4000, testCount: 1000, epochs: 6, batchSize: 32 } },
+  {
+    notebook: '02_why_bn_small_cifar_cnn.ipynb',
+    quick: { trainCount: 4000, testCount: 1000, epochs: 6, batchSize: 32 },
+  },
   { notebook: '03_iris_deep_mlp.ipynb', quick: { epochs: 200 } },
   { notebook: '04_cifar_vgg_bn.ipynb', quick: { trainCount: 2000, testCount: 500, epochs: 3 } },
   { notebook: '05_lenet_shuffle.ipynb', quick: { trainCount: 12000, testCount: 2000, shuffleTrainCount: 2000, shuffleTestCount: 500, shuffleEpochs: 3 } },
