@@ -31,7 +31,10 @@ export const COLLECTION: CollectionEntry[] = [
     notebook: '06_bn_claims_drift_smoothness_lr.ipynb',
     quick: { mnistTrainCount: 5000, driftSteps: 500, smoothSteps: 100, sweepSteps: 100 },
   },
-  { notebook: '07_bn_batch_size_modes_dropout.ipynb', quick: { cifarTrainCount: 1000, cifarValCount: 500, dropoutEpochs: 5 } },
+  {
+    notebook: '07_bn_batch_size_modes_dropout.ipynb',
+    quick: { cifarTrainCount: 1000, cifarValCount: 500, dropoutEpochs: 5 },
+  },
 ];
 
 /** The project's notebooks folder. */
