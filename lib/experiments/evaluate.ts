@@ -24,7 +24,12 @@ export interface Evaluation {
 }
 
 /** Mean cross-entropy, accuracy and predicted classes of a softmax classifier on (x, y). */
-export function evaluateModel(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, options: EvaluateOptions = {}): Evaluation {
+export function evaluateModel(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  options: EvaluateOptions = {},
+): Evaluation {
   const { batchSize = 256, training = false } = options;
   const n = x.shape[0];
   if (n !== y.shape[0]) throw new Error(`evaluateModel: ${n} images but ${y.shape[0]} labels.`);

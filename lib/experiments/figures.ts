@@ -44,17 +44,46 @@ export function traceFigure(traces: Trace[], panels: TracePanel[], title = ''): 
       const color = COLORS[t % COLORS.length];
       const group = { legendgroup: trace.label, ...axes };
       const missing = [panel.line, ...(panel.band ?? [])].find((k) => k !== undefined && !trace.series[k]);
-      if (missing) throw new Error(`traceFigure: run '${trace.label}' has no series '${missing}' (it has ${Object.keys(trace.series).join(', ')}).`);
+      if (missing)
+        throw new Error(
+          `traceFigure: run '${trace.label}' has no series '${missing}' (it has ${Object.keys(trace.series).join(', ')}).`,
+        );
       if (panel.band) {
         const [lo, hi] = panel.band;
-        data.push({ type: 'scatter', mode: 'lines', x: trace.steps, y: round4(trace.series[lo]), line: { width: 0, color }, hoverinfo: 'skip', showlegend: false, ...group });
         data.push({
-          type: 'scatter', mode: 'lines', x: trace.steps, y: round4(trace.series[hi]), fill: 'tonexty', fillcolor: rgba(color, 0.25),
-          line: { width: 0, color }, name: trace.label, showlegend: p === 0 && !panel.line, ...group,
+          type: 'scatter',
+          mode: 'lines',
+          x: trace.steps,
+          y: round4(trace.series[lo]),
+          line: { width: 0, color },
+          hoverinfo: 'skip',
+          showlegend: false,
+          ...group,
+        });
+        data.push({
+          type: 'scatter',
+          mode: 'lines',
+          x: trace.steps,
+          y: round4(trace.series[hi]),
+          fill: 'tonexty',
+          fillcolor: rgba(color, 0.25),
+          line: { width: 0, color },
+          name: trace.label,
+          showlegend: p === 0 && !panel.line,
+          ...group,
         });
       }
       if (panel.line) {
-        data.push({ type: 'scatter', mode: 'lines', x: trace.steps, y: round4(trace.series[panel.line]), line: { color, width: 1.5 }, name: trace.label, showlegend: p === 0, ...group });
+        data.push({
+          type: 'scatter',
+          mode: 'lines',
+          x: trace.steps,
+          y: round4(trace.series[panel.line]),
+          line: { color, width: 1.5 },
+          name: trace.label,
+          showlegend: p === 0,
+          ...group,
+        });
       }
     });
   });

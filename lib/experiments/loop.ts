@@ -69,9 +69,15 @@ export class BatchStream {
  * Trains a compiled model for `steps` steps with `model.trainOnBatch` (training mode: BN uses the
  * batch statistics and updates its moving ones, as in model.fit) and returns the probes' Trace.
  */
-export async function trainSteps(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor, options: StepLoopOptions): Promise<Trace> {
+export async function trainSteps(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  options: StepLoopOptions,
+): Promise<Trace> {
   const { steps, batchSize, seed, every = 1, probe, label = model.name } = options;
-  if (!model.optimizer) throw new Error(`trainSteps: compile ${model.name} first (model.compile({ optimizer, loss })).`);
+  if (!model.optimizer)
+    throw new Error(`trainSteps: compile ${model.name} first (model.compile({ optimizer, loss })).`);
   if (!(every >= 1)) throw new Error(`trainSteps: every must be at least 1 (got ${every}).`);
   const started = Date.now();
   const trace: Trace = { label, steps: [], series: {}, loss: [], seconds: 0 };
@@ -119,10 +125,17 @@ export function crossEntropy(probs: tf.Tensor, labels: tf.Tensor): tf.Scalar {
  * The training-mode loss on (x, y) and its gradient for each of model.trainableWeights; BN's moving
  * statistics are left as they were. The caller disposes the gradients.
  */
-export function lossAndGradients(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor): { loss: number; grads: tf.Tensor[] } {
+export function lossAndGradients(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  y: tf.Tensor,
+): { loss: number; grads: tf.Tensor[] } {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   return keepingMovingStats(model, () => {
-    const { value, grads } = tf.variableGrads(() => crossEntropy(model.apply(x, { training: true }) as tf.Tensor, y), vars);
+    const { value, grads } = tf.variableGrads(
+      () => crossEntropy(model.apply(x, { training: true }) as tf.Tensor, y),
+      vars,
+    );
     const loss = value.dataSync()[0];
     value.dispose();
     return { loss, grads: vars.map((v) => grads[v.name]) };

@@ -53,7 +53,12 @@ export interface RenormSchedule {
 
 /** The paper's clipping bounds and warm-up steps (section 4: ImageNet, batch 32 per worker). */
 export const PAPER_RENORM_SCHEDULE: RenormSchedule = {
-  rmax: 3, dmax: 5, rmaxStartStep: 5000, rmaxEndStep: 40000, dmaxStartStep: 5000, dmaxEndStep: 25000,
+  rmax: 3,
+  dmax: 5,
+  rmaxStartStep: 5000,
+  rmaxEndStep: 40000,
+  dmaxStartStep: 5000,
+  dmaxEndStep: 25000,
 };
 
 function ramp(step: number, start: number, end: number): number {
@@ -113,15 +118,19 @@ export class BatchRenormalization extends tf.layers.Layer {
       dmaxStartStep: args.dmaxStartStep ?? p.dmaxStartStep,
       dmaxEndStep: args.dmaxEndStep ?? p.dmaxEndStep,
     };
-    if (!(this.schedule.rmax >= 1)) throw new Error(`BatchRenormalization: rmax must be >= 1 (got ${this.schedule.rmax}).`);
-    if (!(this.schedule.dmax >= 0)) throw new Error(`BatchRenormalization: dmax must be >= 0 (got ${this.schedule.dmax}).`);
+    if (!(this.schedule.rmax >= 1))
+      throw new Error(`BatchRenormalization: rmax must be >= 1 (got ${this.schedule.rmax}).`);
+    if (!(this.schedule.dmax >= 0))
+      throw new Error(`BatchRenormalization: dmax must be >= 0 (got ${this.schedule.dmax}).`);
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     const channels = shape[shape.length - 1];
     if (channels == null) {
-      throw new Error(`BatchRenormalization: the last axis needs a defined size (input shape ${JSON.stringify(shape)}).`);
+      throw new Error(
+        `BatchRenormalization: the last axis needs a defined size (input shape ${JSON.stringify(shape)}).`,
+      );
     }
     this.inputSpec = [{ ndim: shape.length, axes: { [shape.length - 1]: channels } }];
     const c = [channels];

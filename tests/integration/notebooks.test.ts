@@ -87,13 +87,22 @@ test('02 rerun with the same parameters and seed gives the same numbers', async 
 
 test('06 experiments: drift per layer, smoothness along the gradient, learning-rate sweep', async () => {
   const r = await run('06_bn_claims_drift_smoothness_lr.ipynb', {
-    mnistTrainCount: 200, mnistTestCount: 100, driftSteps: 20, driftProbeEvery: 10, smoothSteps: 3,
-    sweepLearningRates: [0.01, 1], sweepSteps: 5,
+    mnistTrainCount: 200,
+    mnistTestCount: 100,
+    driftSteps: 20,
+    driftProbeEvery: 10,
+    smoothSteps: 3,
+    sweepLearningRates: [0.01, 1],
+    sweepSteps: 5,
   });
   const drift = r.records.drift_layers as Record<string, number>[];
-  assert.deepEqual(drift.map((l) => l.layer), [1, 2, 3]);
+  assert.deepEqual(
+    drift.map((l) => l.layer),
+    [1, 2, 3],
+  );
   for (const l of drift) {
-    for (const key of ['plainShift', 'bnShift', 'bnDenseShift', 'plainSpread', 'bnSpread']) assert.ok(Number.isFinite(l[key]) && l[key] >= 0, key);
+    for (const key of ['plainShift', 'bnShift', 'bnDenseShift', 'plainSpread', 'bnSpread'])
+      assert.ok(Number.isFinite(l[key]) && l[key] >= 0, key);
     // BN re-normalizes every batch: its output's per-unit spread stays near γ (1 at the start).
     assert.ok(l.bnSpread > 0.5 && l.bnSpread < 2, `BN spread ${l.bnSpread}`);
     // and BN's output is what moves least: the centres of its units shift less than the plain net's Dense outputs.
@@ -103,24 +112,51 @@ test('06 experiments: drift per layer, smoothness along the gradient, learning-r
   assert.ok(isLoss(loss.plain) && isLoss(loss.bn));
   const smooth = r.records.smoothness as Record<'lossRange' | 'gradChange' | 'beta', { plain: number; bn: number }>;
   for (const key of ['lossRange', 'gradChange', 'beta'] as const) {
-    for (const arm of ['plain', 'bn'] as const) assert.ok(Number.isFinite(smooth[key][arm]) && smooth[key][arm] >= 0, `${key}.${arm}`);
+    for (const arm of ['plain', 'bn'] as const)
+      assert.ok(Number.isFinite(smooth[key][arm]) && smooth[key][arm] >= 0, `${key}.${arm}`);
   }
   const sweep = r.records.lr_sweep as { learningRate: number; plain: number; bn: number }[];
-  assert.deepEqual(sweep.map((row) => row.learningRate), [0.01, 1]);
+  assert.deepEqual(
+    sweep.map((row) => row.learningRate),
+    [0.01, 1],
+  );
   assert.ok(sweep.every((row) => isRate(row.plain) && isRate(row.bn)));
 });
 
 test('07 experiments: renorm vs BN per batch size, training vs inference mode, momentum, BN vs dropout', async () => {
   const r = await run('07_bn_batch_size_modes_dropout.ipynb', {
-    mnistTrainCount: 200, mnistTestCount: 100, renormBatchSizes: [4, 16], renormSamples: 64, modesEpochs: 1,
-    modesBatchSizes: [1, 8], momenta: [0.9, 0.99], momentumSteps: 20, cifarTrainCount: 64, cifarValCount: 32, dropoutEpochs: 2,
+    mnistTrainCount: 200,
+    mnistTestCount: 100,
+    renormBatchSizes: [4, 16],
+    renormSamples: 64,
+    modesEpochs: 1,
+    modesBatchSizes: [1, 8],
+    momenta: [0.9, 0.99],
+    momentumSteps: 20,
+    cifarTrainCount: 64,
+    cifarValCount: 32,
+    dropoutEpochs: 2,
   });
   const renorm = r.records.renorm_rows as { batchSize: number; steps: number; bn: number; renorm: number }[];
-  assert.deepEqual(renorm.map((row) => [row.batchSize, row.steps]), [[4, 16], [16, 4]]);
+  assert.deepEqual(
+    renorm.map((row) => [row.batchSize, row.steps]),
+    [
+      [4, 16],
+      [16, 4],
+    ],
+  );
   assert.ok(renorm.every((row) => isRate(row.bn) && isRate(row.renorm)));
   assert.ok(isRate(r.records.modes_inference_acc));
-  const modes = r.records.modes_rows as { batchSize: number; mixedAcc: number; oneClassAcc: number; agreement: number }[];
-  assert.deepEqual(modes.map((row) => row.batchSize), [1, 8]);
+  const modes = r.records.modes_rows as {
+    batchSize: number;
+    mixedAcc: number;
+    oneClassAcc: number;
+    agreement: number;
+  }[];
+  assert.deepEqual(
+    modes.map((row) => row.batchSize),
+    [1, 8],
+  );
   assert.ok(modes.every((row) => isRate(row.mixedAcc) && isRate(row.oneClassAcc) && isRate(row.agreement)));
   assert.ok(Math.abs(modes[0].mixedAcc - 0.1) < 0.15, 'batch of 1: every image gets the same class');
   assert.deepEqual(r.records.momentum_values, [0.9, 0.99]);

@@ -35,8 +35,14 @@ const weightsOf = (model: tf.LayersModel) => model.weights.map((w) => Array.from
 test('BatchStream: every row once per epoch, a short last batch, reproducible by seed', () => {
   const a = new BatchStream(10, 4, 3);
   const epoch = [a.next(), a.next(), a.next()];
-  assert.deepEqual(epoch.map((r) => r.length), [4, 4, 2]);
-  assert.deepEqual([...epoch.flatMap((r) => [...r])].sort((x, y) => x - y), [...Array(10).keys()]);
+  assert.deepEqual(
+    epoch.map((r) => r.length),
+    [4, 4, 2],
+  );
+  assert.deepEqual(
+    [...epoch.flatMap((r) => [...r])].sort((x, y) => x - y),
+    [...Array(10).keys()],
+  );
   const b = new BatchStream(10, 4, 3);
   assert.deepEqual([b.next(), b.next(), b.next()], epoch);
   assert.notDeepEqual(a.next(), epoch[0], 'the next epoch is reshuffled');
@@ -48,7 +54,10 @@ test('trainSteps: probes at 0, every k and the end, with the batch of the next s
   const model = mlp(false);
   const seen: number[] = [];
   const trace = await trainSteps(model, data.train.images, data.train.labels, {
-    steps: 7, batchSize: 32, seed: 1, every: 3,
+    steps: 7,
+    batchSize: 32,
+    seed: 1,
+    every: 3,
     probe: (step, xb) => {
       seen.push(xb.shape[0]);
       return { step2: step * 2 };
@@ -59,7 +68,15 @@ test('trainSteps: probes at 0, every k and the end, with the batch of the next s
   assert.deepEqual(seen, [32, 32, 8, 32], 'batch 6 is the short end of the first epoch (200 = 6 × 32 + 8)');
   assert.equal(trace.loss.length, 7);
   assert.ok(trace.loss.every((l) => Number.isFinite(l) && l > 0));
-  await assert.rejects(trainSteps(tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] }), data.train.images, data.train.labels, { steps: 1, batchSize: 1, seed: 1 }), /compile/);
+  await assert.rejects(
+    trainSteps(
+      tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] }),
+      data.train.images,
+      data.train.labels,
+      { steps: 1, batchSize: 1, seed: 1 },
+    ),
+    /compile/,
+  );
   model.dispose();
 });
 
@@ -69,12 +86,23 @@ test('trainSteps: the same seed gives the same weights; training moves BN moving
     const model = mlp(true);
     const before = Array.from(model.layers[2].getWeights()[2].dataSync());
     const probeOnly = await trainSteps(model, data.train.images, data.train.labels, {
-      steps: 0, batchSize: 16, seed: 5, probe: (_s, xb, yb) => ({ loss: lossAndGradients(model, xb, yb).loss }),
+      steps: 0,
+      batchSize: 16,
+      seed: 5,
+      probe: (_s, xb, yb) => ({ loss: lossAndGradients(model, xb, yb).loss }),
     });
     assert.equal(probeOnly.steps.length, 1);
-    assert.deepEqual(Array.from(model.layers[2].getWeights()[2].dataSync()), before, 'a probe must not move the moving mean');
+    assert.deepEqual(
+      Array.from(model.layers[2].getWeights()[2].dataSync()),
+      before,
+      'a probe must not move the moving mean',
+    );
     await trainSteps(model, data.train.images, data.train.labels, { steps: 5, batchSize: 16, seed: 5 });
-    assert.notDeepEqual(Array.from(model.layers[2].getWeights()[2].dataSync()), before, 'training steps update the moving mean');
+    assert.notDeepEqual(
+      Array.from(model.layers[2].getWeights()[2].dataSync()),
+      before,
+      'training steps update the moving mean',
+    );
     const w = weightsOf(model);
     model.dispose();
     return w;
@@ -93,17 +121,25 @@ test('lossAndGradients: the loss is the training-mode cross-entropy; a tiny step
   assert.equal(grads.length, model.trainableWeights.length);
   const norm = globalNorm(grads);
   const eta = 1e-3;
-  model.trainableWeights.forEach((w, i) => (w.read() as tf.Variable).assign(tf.tidy(() => w.read().sub(grads[i].mul(eta)))));
+  model.trainableWeights.forEach((w, i) =>
+    (w.read() as tf.Variable).assign(tf.tidy(() => w.read().sub(grads[i].mul(eta)))),
+  );
   const after = lossAndGradients(model, x, y);
   const predicted = -eta * norm ** 2;
-  assert.ok(Math.abs(after.loss - loss - predicted) < 0.1 * Math.abs(predicted), `${after.loss - loss} vs ${predicted}`);
+  assert.ok(
+    Math.abs(after.loss - loss - predicted) < 0.1 * Math.abs(predicted),
+    `${after.loss - loss} vs ${predicted}`,
+  );
   tf.dispose([...grads, ...after.grads, x, y]);
   model.dispose();
 });
 
 test('globalNorm is the L2 norm of all values together; crossEntropy matches −log p of the label', () => {
   assert.ok(Math.abs(globalNorm([tf.tensor([3]), tf.tensor([[4, 0]])]) - 5) < 1e-6);
-  const probs = tf.tensor2d([[0.5, 0.25, 0.25], [0.1, 0.8, 0.1]]);
+  const probs = tf.tensor2d([
+    [0.5, 0.25, 0.25],
+    [0.1, 0.8, 0.1],
+  ]);
   const ce = crossEntropy(probs, tf.tensor1d([0, 1])).dataSync()[0];
   assert.ok(Math.abs(ce - (-Math.log(0.5) - Math.log(0.8)) / 2) < 1e-6);
 });
@@ -124,19 +160,43 @@ test('evaluateModel: inference mode equals model.predict; accuracy counts the ar
 });
 
 test('unitStats, centreShift, spreadRatio on known numbers', () => {
-  const a = unitStats(tf.tensor2d([[0, 10], [2, 10], [4, 10]]));
+  const a = unitStats(
+    tf.tensor2d([
+      [0, 10],
+      [2, 10],
+      [4, 10],
+    ]),
+  );
   assert.deepEqual(a.unitMean, [2, 10]);
   assert.ok(Math.abs(a.unitStd[0] - Math.sqrt(8 / 3)) < 1e-9 && a.unitStd[1] === 0);
   assert.equal(a.p50, quantileSorted([0, 2, 4, 10, 10, 10], 0.5));
-  const b = unitStats(tf.tensor2d([[1, 13], [5, 13], [9, 13]]));
-  assert.ok(Math.abs(centreShift(b, a) - ((3 + 3) / 2) / a.std) < 1e-9);
+  const b = unitStats(
+    tf.tensor2d([
+      [1, 13],
+      [5, 13],
+      [9, 13],
+    ]),
+  );
+  assert.ok(Math.abs(centreShift(b, a) - (3 + 3) / 2 / a.std) < 1e-9);
   assert.ok(Math.abs(spreadRatio(b, a) - 2) < 1e-9);
   assert.equal(quantileSorted([1, 2, 3, 4], 0.5), 2.5);
 });
 
 test('traceFigure: one panel per entry, band + line per run, clear error for a missing series', () => {
-  const t = (label: string) => ({ label, steps: [0, 1], series: { lo: [0, 1], hi: [2, 3], mid: [1, 2] }, loss: [1], seconds: 0 });
-  const fig = traceFigure([t('a'), t('b')], [{ title: 'x', band: ['lo', 'hi'], line: 'mid' }, { title: 'y', line: 'mid', log: true }]);
+  const t = (label: string) => ({
+    label,
+    steps: [0, 1],
+    series: { lo: [0, 1], hi: [2, 3], mid: [1, 2] },
+    loss: [1],
+    seconds: 0,
+  });
+  const fig = traceFigure(
+    [t('a'), t('b')],
+    [
+      { title: 'x', band: ['lo', 'hi'], line: 'mid' },
+      { title: 'y', line: 'mid', log: true },
+    ],
+  );
   assert.equal(fig.data.length, 2 * 3 + 2 * 1);
   assert.equal((fig.layout!.yaxis2 as { type: string }).type, 'log');
   assert.throws(() => traceFigure([t('a')], [{ title: 'z', line: 'nope' }]), /run 'a' has no series 'nope'/);

@@ -25,7 +25,10 @@ function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-
 }
 
 /** The layer's training-mode computation in plain JS, on rows × channels. */
-function reference(x: number[][], p: { gamma: number[]; beta: number[]; mm: number[]; mv: number[]; rmax: number; dmax: number; momentum?: number }) {
+function reference(
+  x: number[][],
+  p: { gamma: number[]; beta: number[]; mm: number[]; mv: number[]; rmax: number; dmax: number; momentum?: number },
+) {
   const n = x.length;
   const c = x[0].length;
   const mu = Array.from({ length: c }, (_, j) => x.reduce((s, row) => s + row[j], 0) / n);
@@ -38,7 +41,9 @@ function reference(x: number[][], p: { gamma: number[]; beta: number[]; mm: numb
   const y = x.map((row) => row.map((v, j) => p.gamma[j] * (((v - mu[j]) / sb[j]) * r[j] + d[j]) + p.beta[j]));
   const decay = 1 - (p.momentum ?? 0.99);
   return {
-    y, r, d,
+    y,
+    r,
+    d,
     mm: p.mm.map((m, j) => m - (m - mu[j]) * decay),
     mv: p.mv.map((m, j) => m - (m - vb[j]) * decay),
     inference: x.map((row) => row.map((v, j) => (p.gamma[j] * (v - p.mm[j])) / s[j] + p.beta[j])),
@@ -46,10 +51,20 @@ function reference(x: number[][], p: { gamma: number[]; beta: number[]; mm: numb
 }
 
 /** A built layer on [n, c] inputs with the given weights (step counter set to `step`). */
-function layerWith(c: number, w: { gamma: number[]; beta: number[]; mm: number[]; mv: number[]; step?: number }, config = {}) {
+function layerWith(
+  c: number,
+  w: { gamma: number[]; beta: number[]; mm: number[]; mv: number[]; step?: number },
+  config = {},
+) {
   const layer = batchRenorm({ rmaxStartStep: 0, rmaxEndStep: 0, dmaxStartStep: 0, dmaxEndStep: 0, ...config });
   layer.build([null, c]);
-  layer.setWeights([tf.tensor1d(w.gamma), tf.tensor1d(w.beta), tf.tensor1d(w.mm), tf.tensor1d(w.mv), tf.tensor1d([w.step ?? 0])]);
+  layer.setWeights([
+    tf.tensor1d(w.gamma),
+    tf.tensor1d(w.beta),
+    tf.tensor1d(w.mm),
+    tf.tensor1d(w.mv),
+    tf.tensor1d([w.step ?? 0]),
+  ]);
   return layer;
 }
 
@@ -75,7 +90,10 @@ test('renorm schedule: rmax 1→final and dmax 0→final, linear over the config
 
 test('training output matches the plain-JS formula, with r and d clipped and not clipped', async () => {
   await cpu();
-  for (const [rmax, dmax] of [[1.5, 0.5], [100, 100]]) {
+  for (const [rmax, dmax] of [
+    [1.5, 0.5],
+    [100, 100],
+  ]) {
     const layer = layerWith(3, W, { rmax, dmax });
     const ref = reference(X, { ...W, rmax, dmax });
     const clipped = ref.r.some((r) => r === rmax || r === 1 / rmax) && ref.d.some((d) => Math.abs(d) === dmax);
@@ -88,7 +106,10 @@ test('training output matches the plain-JS formula, with r and d clipped and not
 test('gradients treat r and d as constants (stop_gradient), clipped or not', async () => {
   await cpu();
   const w = randomMatrix(8, 3, 'w');
-  for (const [rmax, dmax] of [[1.5, 0.5], [100, 100]]) {
+  for (const [rmax, dmax] of [
+    [1.5, 0.5],
+    [100, 100],
+  ]) {
     const ref = reference(X, { ...W, rmax, dmax });
     // Reference: BN written out with tf ops, r and d entered as constants.
     const r = tf.tensor1d(ref.r);
@@ -102,8 +123,16 @@ test('gradients treat r and d as constants (stop_gradient), clipped or not', asy
     const layer = layerWith(3, W, { rmax, dmax });
     const [gammaVar, betaVar] = layer.trainableWeights.map((v) => v.read() as tf.Variable);
     const x = tf.tensor2d(X);
-    const dx = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(layer.apply(xi, { training: true }) as tf.Tensor, tf.tensor2d(w))))(x);
-    layer.setWeights([tf.tensor1d(W.gamma), tf.tensor1d(W.beta), tf.tensor1d(W.mm), tf.tensor1d(W.mv), tf.tensor1d([0])]);
+    const dx = tf.grad((xi: tf.Tensor) =>
+      tf.sum(tf.mul(layer.apply(xi, { training: true }) as tf.Tensor, tf.tensor2d(w))),
+    )(x);
+    layer.setWeights([
+      tf.tensor1d(W.gamma),
+      tf.tensor1d(W.beta),
+      tf.tensor1d(W.mm),
+      tf.tensor1d(W.mv),
+      tf.tensor1d([0]),
+    ]);
     const { grads } = tf.variableGrads(
       () => tf.sum(tf.mul(layer.apply(x, { training: true }) as tf.Tensor, tf.tensor2d(w))) as tf.Scalar,
       [gammaVar, betaVar],
@@ -121,7 +150,12 @@ test('inference uses the moving statistics; training updates them with the momen
   const layer = layerWith(3, { ...W, mm, mv }, { rmax: 2, dmax: 1, momentum: 0.9 });
   const ref0 = reference(X, { ...W, mm, mv, rmax: 2, dmax: 1, momentum: 0.9 });
   close((layer.apply(tf.tensor2d(X)) as tf.Tensor).dataSync(), flat(ref0.inference), 1e-4, 'inference (no kwargs)');
-  close((layer.apply(tf.tensor2d(X), { training: false }) as tf.Tensor).dataSync(), flat(ref0.inference), 1e-4, 'inference');
+  close(
+    (layer.apply(tf.tensor2d(X), { training: false }) as tf.Tensor).dataSync(),
+    flat(ref0.inference),
+    1e-4,
+    'inference',
+  );
   // Several training steps on different batches: each output uses the statistics before its step.
   let stats = { mm, mv };
   for (let i = 0; i < 5; i++) {
@@ -172,8 +206,24 @@ test('with rmax = 1 and dmax = 0 it is tfjs BatchNormalization (conv-shaped inpu
 function renormModel(seed = 3) {
   const model = tf.sequential();
   model.add(tf.layers.dense({ units: 6, inputShape: [4], kernelInitializer: tf.initializers.glorotUniform({ seed }) }));
-  model.add(batchRenorm({ rmax: 2, dmax: 1, rmaxStartStep: 1, rmaxEndStep: 5, dmaxStartStep: 1, dmaxEndStep: 3, momentum: 0.8 }));
-  model.add(tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }));
+  model.add(
+    batchRenorm({
+      rmax: 2,
+      dmax: 1,
+      rmaxStartStep: 1,
+      rmaxEndStep: 5,
+      dmaxStartStep: 1,
+      dmaxEndStep: 3,
+      momentum: 0.8,
+    }),
+  );
+  model.add(
+    tf.layers.dense({
+      units: 3,
+      activation: 'softmax',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }),
+    }),
+  );
   model.compile({ optimizer: tf.train.sgd(0.1), loss: 'sparseCategoricalCrossentropy' });
   return model;
 }
@@ -186,7 +236,10 @@ test('inside model.fit: training steps update the moving statistics and the step
   await model.fit(x, y, { epochs: 2, batchSize: 5, shuffle: false, verbose: 0, validationData: [x, y] });
   const [, , mm, , step] = model.layers[1].getWeights().map((t) => Array.from(t.dataSync()));
   assert.deepEqual(step, [8], 'one step per training batch; validation does not count');
-  assert.ok(mm.some((v) => Math.abs(v) > 1e-3), 'moving mean moved');
+  assert.ok(
+    mm.some((v) => Math.abs(v) > 1e-3),
+    'moving mean moved',
+  );
   // predict() is inference mode: no updates.
   model.predict(x);
   assert.deepEqual(Array.from(model.layers[1].getWeights()[4].dataSync()), [8]);
@@ -209,10 +262,12 @@ test('serialization: toJSON/modelFromJSON and an in-memory save round-trip confi
   close((copy.predict(x) as tf.Tensor).dataSync(), expected, 1e-6, 'modelFromJSON + setWeights');
 
   let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    artifacts = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
   close((loaded.predict(x) as tf.Tensor).dataSync(), expected, 1e-6, 'save + loadLayersModel');
   const names = (artifacts!.weightSpecs ?? []).map((s) => s.name.split('/').pop());

@@ -20,7 +20,11 @@ function bnMlp(renorm = false): tf.Sequential {
   const model = tf.sequential();
   model.add(tf.layers.flatten({ inputShape: [32, 32, 1] }));
   model.add(tf.layers.dense({ units: 16 }));
-  model.add(renorm ? batchRenorm({ rmaxStartStep: 0, rmaxEndStep: 4, dmaxStartStep: 0, dmaxEndStep: 4 }) : tf.layers.batchNormalization());
+  model.add(
+    renorm
+      ? batchRenorm({ rmaxStartStep: 0, rmaxEndStep: 4, dmaxStartStep: 0, dmaxEndStep: 4 })
+      : tf.layers.batchNormalization(),
+  );
   model.add(tf.layers.activation({ activation: 'relu' }));
   model.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
   model.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
@@ -41,7 +45,16 @@ test('evaluateModel in training mode equals model.apply(training) per batch, in 
   // Rows 7..4 form one batch and 3..0 the other; predictions come back in the original order.
   const first = tf.argMax(model.apply(tf.gather(x, [7, 6, 5, 4]), { training: true }) as tf.Tensor, -1).dataSync();
   const second = tf.argMax(model.apply(tf.gather(x, [3, 2, 1, 0]), { training: true }) as tf.Tensor, -1).dataSync();
-  assert.deepEqual(Array.from(e.predicted), [second[3], second[2], second[1], second[0], first[3], first[2], first[1], first[0]]);
+  assert.deepEqual(Array.from(e.predicted), [
+    second[3],
+    second[2],
+    second[1],
+    second[0],
+    first[3],
+    first[2],
+    first[1],
+    first[0],
+  ]);
   model.dispose();
 });
 
@@ -61,7 +74,11 @@ test('batch renormalization inside the shared loop: the step counter counts trai
   const model = bnMlp(true);
   const layer = model.layers[2];
   const trace = await trainSteps(model, mn.train.images, mn.train.labels, {
-    steps: 6, batchSize: 8, seed: 1, every: 3, probe: () => ({ counter: layer.getWeights()[4].dataSync()[0] }),
+    steps: 6,
+    batchSize: 8,
+    seed: 1,
+    every: 3,
+    probe: () => ({ counter: layer.getWeights()[4].dataSync()[0] }),
   });
   assert.deepEqual(trace.series.counter, [0, 3, 6]);
   evaluateModel(model, mn.test.images, mn.test.labels, { training: true, batchSize: 8 });
