@@ -1,8 +1,8 @@
 /** Plots the experiments' Traces: one panel per measured quantity, one colour per run. */
 import type { Figure, PlotlyObject } from '../plots/plotly';
 import type { Trace } from './loop';
+import { PALETTE } from '../plots/palette';
 
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 
 /** One panel of traceFigure: the series it draws for every trace. */
 export interface TracePanel {
@@ -41,7 +41,7 @@ export function traceFigure(traces: Trace[], panels: TracePanel[], title = ''): 
     layout[`xaxis${suffix}`] = { title: { text: 'step' } };
     layout[`yaxis${suffix}`] = { title: { text: panel.title }, ...(panel.log ? { type: 'log' } : {}) };
     traces.forEach((trace, t) => {
-      const color = COLORS[t % COLORS.length];
+      const color = PALETTE[t % PALETTE.length];
       const group = { legendgroup: trace.label, ...axes };
       const missing = [panel.line, ...(panel.band ?? [])].find((k) => k !== undefined && !trace.series[k]);
       if (missing)

@@ -1,10 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
 import { Figure, PlotlyObject, showFigure } from './plotly';
+import { PALETTE } from './palette';
 
 /** What model.fit returns (tf.History); its logged values are plain numbers once fit resolves. */
 type History = Pick<tf.History, 'epoch' | 'history'>;
 
-const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
 
 function line(x: number[], y: number[], name: string, extra: PlotlyObject = {}): PlotlyObject {
   return { type: 'scatter', mode: x.length > 30 ? 'lines' : 'lines+markers', x, y, name, ...extra };
@@ -19,7 +19,7 @@ const epochsOf = (h: History) => h.epoch.map((e) => e + 1);
 export function historyFigure(runs: Record<string, History>, title = ''): Figure {
   const data: PlotlyObject[] = [];
   Object.entries(runs).forEach(([name, h], i) => {
-    const color = COLORS[i % COLORS.length];
+    const color = PALETTE[i % PALETTE.length];
     const prefix = Object.keys(runs).length > 1 ? `${name} ` : '';
     (['loss', 'acc'] as const).forEach((metric, panel) => {
       const axes = panel === 0 ? {} : { xaxis: 'x2', yaxis: 'y2' };
@@ -86,7 +86,7 @@ export function metricFigure(runs: Record<string, number[]>, metric: string, tit
         ys.map((_, e) => e + 1),
         ys,
         name,
-        { line: { color: COLORS[i % COLORS.length] } },
+        { line: { color: PALETTE[i % PALETTE.length] } },
       ),
     ),
     layout: {
@@ -117,7 +117,7 @@ export function probabilityFigure(probabilities: number[], classNames?: string[]
         type: 'bar',
         x: names,
         y: probabilities,
-        marker: { color: probabilities.map((_, i) => (i === best ? COLORS[3] : COLORS[0])) },
+        marker: { color: probabilities.map((_, i) => (i === best ? PALETTE[3] : PALETTE[0])) },
         text: probabilities.map((p) => p.toFixed(3)),
         textposition: 'outside',
       },
@@ -146,7 +146,7 @@ export function comparisonFigure(rows: Record<string, Record<string, number>>, t
       y: Object.values(rows).map((r) => r[m]),
       text: Object.values(rows).map((r) => (r[m] ?? NaN).toFixed(4)),
       textposition: 'outside',
-      marker: { color: COLORS[i % COLORS.length] },
+      marker: { color: PALETTE[i % PALETTE.length] },
     })),
     layout: { title: { text: title }, barmode: 'group' },
   };

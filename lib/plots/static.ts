@@ -10,20 +10,8 @@
  * silently: an unsupported trace type is named in the picture.
  */
 import type { Figure, PlotlyObject } from './plotly';
+import { PALETTE } from './palette';
 
-/** Plotly's default colour sequence, so the picture matches the interactive chart. */
-export const PLOTLY_COLORS = [
-  '#1f77b4',
-  '#ff7f0e',
-  '#2ca02c',
-  '#d62728',
-  '#9467bd',
-  '#8c564b',
-  '#e377c2',
-  '#7f7f7f',
-  '#bcbd22',
-  '#17becf',
-];
 
 /**
  * Fonts for the picture: Arial-metric fonts first (ECharts lays text out with Arial-like widths, so
@@ -241,7 +229,7 @@ export function echartsOption(figure: Figure, size: StaticSize): Obj {
     const color =
       (typeof line.color === 'string' && line.color) ||
       (typeof marker.color === 'string' && marker.color) ||
-      PLOTLY_COLORS[i % PLOTLY_COLORS.length];
+      PALETTE[i % PALETTE.length];
     const name = typeof t.name === 'string' ? t.name : `trace ${i}`;
     const xs = arr(t.x);
     const ys = arr(t.y);
@@ -260,7 +248,7 @@ export function echartsOption(figure: Figure, size: StaticSize): Obj {
         type: 'bar',
         stack: layout.barmode === 'stack' || layout.barmode === 'relative' ? 'bars' : undefined,
         barGap: layout.barmode === 'overlay' ? '-100%' : '20%',
-        itemStyle: { color: typeof marker.color === 'string' ? marker.color : PLOTLY_COLORS[i % PLOTLY_COLORS.length] },
+        itemStyle: { color: typeof marker.color === 'string' ? marker.color : PALETTE[i % PALETTE.length] },
         data: ys.map((_, j) => ({
           value: [xOf(j), yOf(j)],
           itemStyle: typeof colors[j] === 'string' ? { color: colors[j] } : undefined,
@@ -364,7 +352,7 @@ export function echartsOption(figure: Figure, size: StaticSize): Obj {
   return {
     animation: false,
     backgroundColor: '#fff',
-    color: PLOTLY_COLORS,
+    color: PALETTE,
     textStyle: { fontFamily: STATIC_FONT, color: '#444' },
     title: title
       ? {
