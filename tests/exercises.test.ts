@@ -1,6 +1,6 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -197,8 +197,8 @@ test('a folder of mixed submissions grades to the expected points per student', 
   assert.match(by.gina.checks[1].message, /^실행되지 않음: 3번째 코드 셀/);
   assert.match(by.frank.reason!, /커널이 죽었습니다/);
   for (const r of mixed) assert.ok(r.executed && readNotebook(r.executed).cells.length > 0, `${r.student}: executed notebook kept`);
-  const html = readFileSync(join(gradeDir, 'alice', '90_tiny_exercise.ipynb'), 'utf8');
-  assert.match(html, /check:double/);
+  assert.match(readFileSync(join(gradeDir, 'alice', '90_tiny_exercise.ipynb'), 'utf8'), /check:double/);
+  assert.match(readFileSync(join(gradeDir, 'alice', '90_tiny_exercise.log'), 'utf8'), /executing cell/);
 });
 
 test('an infinite loop is cut off at the timeout with the points earned before it', () => {
@@ -206,6 +206,15 @@ test('an infinite loop is cut off at the timeout with the points earned before i
   assert.match(dave.reason!, /^시간 제한 60초를 넘겨 중단했습니다\(5번째 코드 셀\(answer-model\) 실행 중\)/);
   assert.ok(dave.seconds >= 60 && dave.seconds < 60 + 40, `stopped soon after the limit: ${dave.seconds} s`);
   assert.match(dave.checks[1].message, /시간 제한/);
+  // The looping kernel was killed, not left behind: no process still works in a grading sandbox.
+  const inSandbox = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
+    try {
+      return readlinkSync(`/proc/${pid}/cwd`).startsWith(join(tmpdir(), 'bn-lab-grade-'));
+    } catch {
+      return false; // gone, or not ours to inspect
+    }
+  });
+  assert.deepEqual(inSandbox, []);
 });
 
 test('a tampered submission is flagged and graded with the original checks', () => {
