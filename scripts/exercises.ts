@@ -14,7 +14,8 @@ const handouts = !args.includes('--no-handouts');
 const [notebooksDir = 'notebooks', outDir = 'exercises'] = args.filter((a) => !a.startsWith('--'));
 writeExercises(notebooksDir, outDir, handouts).then(
   (written) => {
-    for (const w of written) console.log(`${w.notebook}  ${w.checks} checks, ${w.points} points${w.html ? `  ${w.html}` : ''}`);
+    for (const w of written)
+      console.log(`${w.notebook}  ${w.checks} checks, ${w.points} points${w.html ? `  ${w.html}` : ''}`);
   },
   (e: Error) => {
     console.error(`error: ${e.message}`);

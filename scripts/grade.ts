@@ -4,7 +4,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { findSubmissions, gradeAll, loadMasters } from '../lib/exercises/grade';
+import { loadMasters } from '../lib/exercises/assemble';
+import { findSubmissions, gradeAll } from '../lib/exercises/grade';
 import { gradebookCsv, gradebookHtml } from '../lib/exercises/gradebook';
 import { writeFileAtomic } from '../lib/runner/notebook';
 import { ParamValue, parseCliValue } from '../lib/runner/parameters';
@@ -26,10 +27,19 @@ Options:
   -h, --help            show this help`;
 
 function parse(argv: string[]) {
-  const o = { path: '', timeout: 600, jobs: 1, memoryMb: 2048, notebooks: 'notebooks', out: join('out', 'grades'), parameters: {} as Record<string, ParamValue> };
+  const o = {
+    path: '',
+    timeout: 600,
+    jobs: 1,
+    memoryMb: 2048,
+    notebooks: 'notebooks',
+    out: join('out', 'grades'),
+    parameters: {} as Record<string, ParamValue>,
+  };
   const number = (flag: string, v: string | undefined) => {
     const n = Number(v);
-    if (!v || !Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a positive number, got ${v ?? 'nothing'}.\n\n${USAGE}`);
+    if (!v || !Number.isFinite(n) || n <= 0)
+      throw new Error(`${flag} needs a positive number, got ${v ?? 'nothing'}.\n\n${USAGE}`);
     return n;
   };
   for (let i = 0; i < argv.length; i++) {
@@ -64,7 +74,18 @@ async function main(): Promise<number> {
   const outDir = resolve(o.out);
   mkdirSync(outDir, { recursive: true });
   console.error(`Grading ${submissions.length} submission(s), ${o.jobs} at a time, ${o.timeout} s each at most.`);
-  const results = await gradeAll(submissions, { masters, outDir, timeout: o.timeout, memoryMb: o.memoryMb, parameters: o.parameters, onLog: (t) => process.stderr.write(t) }, o.jobs);
+  const results = await gradeAll(
+    submissions,
+    {
+      masters,
+      outDir,
+      timeout: o.timeout,
+      memoryMb: o.memoryMb,
+      parameters: o.parameters,
+      onLog: (t) => process.stderr.write(t),
+    },
+    o.jobs,
+  );
   writeFileAtomic(join(outDir, 'grades.csv'), gradebookCsv(results, outDir));
   writeFileAtomic(join(outDir, 'grades.html'), gradebookHtml(results, outDir));
   console.log(`gradebook: ${join(outDir, 'grades.csv')}, ${join(outDir, 'grades.html')}`);

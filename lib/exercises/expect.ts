@@ -16,14 +16,23 @@ function positionAfter(names: string[], index: number): string {
   return `${occurrence}번째 ${prev} 층 바로 뒤`;
 }
 
-/** Longest-common-subsequence alignment: which expected and actual entries match each other. */
+/** Layers a student typically adds or moves; the alignment blames them before the backbone around them. */
+const MOVABLE = new Set(['BatchNormalization', 'Dropout', 'Activation', 'BatchRenormalization']);
+
+/**
+ * Longest-common-subsequence alignment: which expected and actual entries match each other. Matches
+ * of movable layers weigh slightly less, so with [Dense, Dense, BN] against [Dense, BN, Dense] the
+ * BN layer is the one reported as misplaced, not a Dense layer.
+ */
 function align(expected: string[], actual: string[]): { missing: number[]; extra: number[] } {
   const n = expected.length;
   const m = actual.length;
-  const lcs = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
+  const weight = (name: string) => (MOVABLE.has(name) ? 1 - 1e-3 : 1);
+  const best = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
   for (let i = n - 1; i >= 0; i--) {
     for (let j = m - 1; j >= 0; j--) {
-      lcs[i][j] = expected[i] === actual[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+      const skip = Math.max(best[i + 1][j], best[i][j + 1]);
+      best[i][j] = expected[i] === actual[j] ? Math.max(skip, best[i + 1][j + 1] + weight(expected[i])) : skip;
     }
   }
   const missing: number[] = [];
@@ -31,10 +40,10 @@ function align(expected: string[], actual: string[]): { missing: number[]; extra
   let i = 0;
   let j = 0;
   while (i < n || j < m) {
-    if (i < n && j < m && expected[i] === actual[j]) {
+    if (i < n && j < m && expected[i] === actual[j] && best[i][j] === best[i + 1][j + 1] + weight(expected[i])) {
       i++;
       j++;
-    } else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) {
+    } else if (j < m && (i === n || best[i][j + 1] >= best[i + 1][j])) {
       extra.push(j++);
     } else {
       missing.push(i++);
@@ -182,8 +191,8 @@ export function expectAccuracyMetric(model: tf.LayersModel, x: tf.Tensor, y: tf.
   if (Math.abs(reported - truth) > 1e-3) {
     fail(
       `model.evaluate가 보고한 정확도는 ${fmt(reported)}인데, 실제로 맞힌 비율은 ${fmt(truth)}입니다(차이 ${fmt(Math.abs(reported - truth))}).\n` +
-        "레이블 모양에 맞지 않는 정확도 지표를 쓴 것 같습니다. 정수 레이블에는 'accuracy'나 'sparseCategoricalAccuracy'를, " +
-        "원-핫 레이블에는 'accuracy'나 'categoricalAccuracy'를 쓰세요.",
+        "레이블 모양에 맞지 않는 정확도 지표를 쓴 것 같습니다. 정수 레이블에는 'accuracy'(또는 tf.metrics.sparseCategoricalAccuracy)를, " +
+        "원-핫 레이블에는 'accuracy'(또는 'categoricalAccuracy')를 쓰세요.",
     );
   }
 }

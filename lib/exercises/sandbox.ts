@@ -1,9 +1,11 @@
-/** A private folder per graded submission, laid out like the project so notebooks run unchanged. */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+/** A private folder per graded submission, placed and laid out so notebooks run as they do in notebooks/. */
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
+
+/** Where sandboxes are made: inside the project, so module resolution matches notebooks/ exactly. */
+export const SANDBOX_BASE = join(ROOT, 'out', '.grading');
 
 /** A sandbox folder and where its notebook goes. */
 export interface Sandbox {
@@ -13,15 +15,17 @@ export interface Sandbox {
 }
 
 /**
- * Creates a fresh temporary folder (mode 0700) that mirrors the project: its package.json (so
- * `import … from 'bn-lab'` resolves, as in notebooks/), links to node_modules, dist and data
- * (for relative paths such as '../data/2.png'), and an empty notebooks/ for the submission.
- * Each submission gets its own, removed after grading, so no run sees another's files.
+ * Creates a fresh folder (mode 0700) under out/.grading with an empty notebooks/ for the submission
+ * and a link to data/ (for relative paths such as '../data/2.png'). It lives inside the project
+ * because tslab type-checks each cell: `bn-lab`, tfjs and danfojs must resolve through the
+ * project's own package.json and node_modules, as they do for notebooks/ (through symlinks from a
+ * folder elsewhere, TypeScript cannot name danfojs's types). Each submission gets its own,
+ * removed after grading, so no run sees another's files.
  */
-export function createSandbox(root = ROOT): Sandbox {
-  const dir = mkdtempSync(join(tmpdir(), 'bn-lab-grade-'));
-  copyFileSync(join(root, 'package.json'), join(dir, 'package.json'));
-  for (const name of ['node_modules', 'dist', 'data']) symlinkSync(join(root, name), join(dir, name), 'dir');
+export function createSandbox(): Sandbox {
+  mkdirSync(SANDBOX_BASE, { recursive: true });
+  const dir = mkdtempSync(join(SANDBOX_BASE, 'submission-'));
+  symlinkSync(join(ROOT, 'data'), join(dir, 'data'), 'dir');
   const notebooksDir = join(dir, 'notebooks');
   mkdirSync(notebooksDir);
   return { dir, notebooksDir, remove: () => rmSync(dir, { recursive: true, force: true }) };
