@@ -171,6 +171,26 @@ test('expectLayers names the missing, misplaced and extra layers by the layer th
   );
   const extra = failure(() => expectLayers(build([...expected, 'BatchNormalization']), expected));
   assert.match(extra, /6번째 층\(BatchNormalization, 3번째 Dense 층 바로 뒤\)은 여기에 없어야 합니다/);
+  // LeNet with BN after the pooling instead of after each convolution: BN is blamed, not the pooling.
+  const lenet = (bnAfter: string) => {
+    const m = tf.sequential();
+    const add = (layer: tf.layers.Layer, name: string) => {
+      m.add(layer);
+      if (name === bnAfter) m.add(tf.layers.batchNormalization());
+    };
+    add(tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 2, kernelSize: 3 }), 'Conv2D');
+    add(tf.layers.averagePooling2d({ poolSize: 2 }), 'AveragePooling2D');
+    add(tf.layers.conv2d({ filters: 2, kernelSize: 3 }), 'Conv2D');
+    add(tf.layers.flatten(), 'Flatten');
+    return m;
+  };
+  const expectedLenet = ['Conv2D', 'BatchNormalization', 'AveragePooling2D', 'Conv2D', 'BatchNormalization', 'Flatten'];
+  const movedLenet = failure(() => expectLayers(lenet('AveragePooling2D'), expectedLenet));
+  assert.match(
+    movedLenet,
+    /BatchNormalization 층의 자리가 틀렸습니다: 1번째 Conv2D 층 바로 뒤에 있어야 하는데 지금은 1번째 AveragePooling2D 층 바로 뒤에 있습니다/,
+  );
+  assert.match(movedLenet, /BatchNormalization 층이 빠졌습니다: 2번째 Conv2D 층 바로 뒤에 있어야 합니다/);
 });
 
 test('expectColumns, expectOneHot, expectTensorClose and expectSameWeights say which value is off and by how much', () => {

@@ -14,17 +14,22 @@ export interface CheckScore {
   message: string;
 }
 
-/** A failed cell's error: the error output (runtime), else its stderr (tslab reports type errors there). */
+/**
+ * A failed cell's error in one line. tslab writes both type errors ("2:14 - Cannot find name 'y'.")
+ * and uncaught exceptions (source line, caret, "Error: …", stack) to stderr; runtime errors from
+ * other kernels come as error outputs.
+ */
 function errorOf(cell: Cell): string | null {
   const outputs = cell.outputs ?? [];
   const err = outputs.find((o: Output) => o.output_type === 'error');
-  if (err) return `${err.ename ?? 'Error'}: ${(err.evalue ?? '').split('\n').slice(0, 3).join(' ').trim()}`;
-  const stderr = outputs
+  if (err) return `${err.ename ?? 'Error'}: ${(err.evalue ?? '').split('\n')[0].trim()}`;
+  const lines = outputs
     .filter((o) => o.output_type === 'stream' && o.name === 'stderr')
-    .map((o) => (Array.isArray(o.text) ? o.text.join('') : o.text ?? ''))
-    .join('')
-    .trim();
-  return stderr ? stderr.split('\n').slice(0, 3).join(' ') : null;
+    .flatMap((o) => (Array.isArray(o.text) ? o.text.join('') : (o.text ?? '')).split('\n'))
+    .map((l) => l.trim())
+    .filter(Boolean);
+  if (lines.length === 0) return null;
+  return lines.find((l) => /^([A-Z]\w*)?(Error|Exception)\b/.test(l)) ?? lines.slice(0, 3).join(' ');
 }
 
 /** A cell as the gradebook names it: its number among the code cells and its id. */
