@@ -1,5 +1,6 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -428,4 +429,34 @@ test('each generated exercise, executed as handed out, fails its checks with the
   assert.match(oneHot.message, /빠진 열: Y_setosa, Y_versicolor, Y_virginica\n- 없어야 할 열: y/);
   assert.match(mlp.message, /^실행되지 않음: .*cell-16/);
   assert.match(by['05_lenet_shuffle'].checks[0].message, /^실행되지 않음: .*cell-10.*Cannot find name 'history'/);
+});
+
+test('the CLIs: npm run exercises and npm run grade write their files; bad arguments are clear errors', () => {
+  const out = mkdtempSync(join(tmpdir(), 'bn-lab-cli-'));
+  const node = (script: string, args: string[]) =>
+    spawnSync(process.execPath, [join(root, 'dist', 'scripts', script), ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
+  const made = node('exercises.js', [join(fixtures, 'exercises'), join(out, 'exercises'), '--no-handouts']);
+  assert.equal(made.status, 0, made.stderr);
+  assert.match(made.stdout, /90_tiny_exercise\.ipynb {2}2 checks, 5 points/);
+  const alice = join(fixtures, 'submissions', 'mixed', 'alice.ipynb');
+  const graded = node('grade.js', [
+    alice,
+    '--notebooks',
+    join(fixtures, 'exercises'),
+    '--out',
+    join(out, 'grades'),
+    '--timeout',
+    '120',
+  ]);
+  assert.equal(graded.status, 0, graded.stderr);
+  const csv = readFileSync(join(out, 'grades', 'grades.csv'), 'utf8').split('\n');
+  assert.match(csv[1], /^alice,90_tiny_exercise,5,5,2,3,no,/);
+  assert.match(readFileSync(join(out, 'grades', 'grades.html'), 'utf8'), /<a href="alice\/90_tiny_exercise\.ipynb">/);
+  const bad = node('grade.js', [alice, '--timeout', 'soon']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--timeout needs a positive number, got soon/);
 });
