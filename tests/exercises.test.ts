@@ -136,6 +136,31 @@ test('assembleSubmission puts edited and deleted check cells back as authored an
   assert.equal(ids.indexOf('check-double'), ids.indexOf('answer-double') + 1);
   assert.equal(ids.indexOf('check-model'), ids.indexOf('answer-model') + 1);
   assert.ok(!ids.includes('fake'));
+  // A check moved above the code it checks goes back; one left below added cells stays.
+  const moved: Notebook = JSON.parse(JSON.stringify(carol));
+  const checkModel = moved.cells.splice(
+    moved.cells.findIndex((c) => c.id === 'check-model'),
+    1,
+  )[0];
+  moved.cells.splice(1, 0, checkModel);
+  const m = assembleSubmission(master, moved);
+  assert.ok(m.flags.includes('검사 셀 tiny-bn이(가) 위로 옮겨짐: 원래 자리에서 채점'), m.flags.join('; '));
+  const movedIds = m.notebook.cells.map((c) => c.id);
+  assert.equal(movedIds.indexOf('check-model'), movedIds.indexOf('answer-model') + 1);
+  const extraCell: Notebook = JSON.parse(
+    JSON.stringify(readNotebook(join(fixtures, 'submissions', 'mixed', 'alice.ipynb'))),
+  );
+  extraCell.cells.splice(extraCell.cells.findIndex((c) => c.id === 'answer-model') + 1, 0, {
+    cell_type: 'code',
+    id: 'mine',
+    metadata: {},
+    source: 'const z = 1;\n',
+    outputs: [],
+  });
+  const kept = assembleSubmission(master, extraCell);
+  const keptIds = kept.notebook.cells.map((c) => c.id);
+  assert.equal(keptIds.indexOf('check-model'), keptIds.indexOf('mine') + 1);
+  assert.deepEqual(kept.flags, []);
   // The parameters cell is the instructor's: alice shrank n while working.
   const alice = assembleSubmission(master, readNotebook(join(fixtures, 'submissions', 'mixed', 'alice.ipynb')));
   assert.equal(sourceOf(alice.notebook.cells.find((c) => c.id === 'params')!), 'const n = 3;\n');

@@ -71,19 +71,23 @@ export function assembleSubmission(master: Master, sub: Notebook): { notebook: N
       const got = cells[at];
       const edited = sourceOf(got) !== sourceOf(spec.cell) || JSON.stringify(got.metadata?.check) !== JSON.stringify(spec.cell.metadata.check);
       if (edited) flags.push(`검사 셀 ${spec.id}이(가) 수정됨: 원본으로 채점`);
-      cells[at] = pristine(spec.cell);
-      continue;
+      cells.splice(at, 1);
+    } else {
+      flags.push(`검사 셀 ${spec.id}이(가) 삭제됨: 원본으로 채점`);
     }
-    flags.push(`검사 셀 ${spec.id}이(가) 삭제됨: 원본으로 채점`);
-    // Put it back after the nearest cell above it (in the instructor's notebook) that the submission still has.
-    let insertAt = cells.length;
-    for (let k = spec.index - 1; k >= 0; k--) {
+    // Its place: after the nearest cell above it (in the instructor's notebook) that the submission still has.
+    let afterAnchor = -1;
+    for (let k = spec.index - 1; k >= 0 && afterAnchor < 0; k--) {
       const anchor = master.notebook.cells[k];
       const found = anchor.id ? cells.findIndex((c) => c.id === anchor.id) : -1;
-      if (found >= 0) {
-        insertAt = found + 1;
-        break;
-      }
+      if (found >= 0) afterAnchor = found + 1;
+    }
+    // A check the student kept below its place stays there (cells added in between may be part of the
+    // answer); one moved above the code it checks goes back.
+    let insertAt = at >= 0 ? at : afterAnchor >= 0 ? afterAnchor : cells.length;
+    if (at >= 0 && afterAnchor > at) {
+      flags.push(`검사 셀 ${spec.id}이(가) 위로 옮겨짐: 원래 자리에서 채점`);
+      insertAt = afterAnchor;
     }
     cells.splice(insertAt, 0, pristine(spec.cell));
   }
