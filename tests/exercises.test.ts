@@ -1,4 +1,4 @@
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -338,17 +338,17 @@ test('gradebookCsv quotes fields with commas, quotes and newlines', () => {
 
 // ---- grading through real kernels
 
-let mixed: GradeResult[];
-let gradeDir: string;
-
-before(async () => {
-  gradeDir = mkdtempSync(join(tmpdir(), 'bn-lab-grades-'));
+// The mixed folder is graded once, by the first test that needs it.
+const gradeDir = mkdtempSync(join(tmpdir(), 'bn-lab-grades-'));
+let grading: Promise<GradeResult[]> | undefined;
+function gradeMixed(): Promise<GradeResult[]> {
   const masters = loadMasters(join(fixtures, 'exercises'));
   const submissions = findSubmissions(join(fixtures, 'submissions', 'mixed'));
-  mixed = await gradeAll(submissions, { masters, outDir: gradeDir, timeout: 60, memoryMb: 256, env }, 2);
-});
+  return (grading ??= gradeAll(submissions, { masters, outDir: gradeDir, timeout: 60, memoryMb: 256, env }, 2));
+}
 
-test('a folder of mixed submissions grades to the expected points per student', () => {
+test('a folder of mixed submissions grades to the expected points per student', async () => {
+  const mixed = await gradeMixed();
   const rows = gradebookCsv(mixed, gradeDir)
     .trim()
     .split('\n')
@@ -393,8 +393,8 @@ test('a folder of mixed submissions grades to the expected points per student', 
   assert.match(readFileSync(join(gradeDir, 'alice', '90_tiny_exercise.log'), 'utf8'), /executing cell/);
 });
 
-test('an infinite loop is cut off at the timeout with the points earned before it', () => {
-  const dave = mixed.find((r) => r.student === 'dave')!;
+test('an infinite loop is cut off at the timeout with the points earned before it', async () => {
+  const dave = (await gradeMixed()).find((r) => r.student === 'dave')!;
   assert.match(dave.reason!, /^시간 제한 60초를 넘겨 중단했습니다\(5번째 코드 셀\(answer-model\) 실행 중\)/);
   assert.ok(dave.seconds >= 60 && dave.seconds < 60 + 40, `stopped soon after the limit: ${dave.seconds} s`);
   assert.match(dave.checks[1].message, /시간 제한/);
@@ -411,8 +411,8 @@ test('an infinite loop is cut off at the timeout with the points earned before i
   assert.deepEqual(inSandbox, []);
 });
 
-test('a tampered submission is flagged and graded with the original checks', () => {
-  const carol = mixed.find((r) => r.student === 'carol')!;
+test('a tampered submission is flagged and graded with the original checks', async () => {
+  const carol = (await gradeMixed()).find((r) => r.student === 'carol')!;
   assert.equal(carol.flags.length, 1);
   assert.match(
     carol.checks[1].message,
