@@ -21,7 +21,7 @@ import { assembleSubmission, loadMasters } from '../lib/exercises/assemble';
 import { GradeResult, findSubmissions, gradeAll } from '../lib/exercises/grade';
 import { SANDBOX_BASE } from '../lib/exercises/sandbox';
 import { gradebookCsv, gradebookHtml } from '../lib/exercises/gradebook';
-import { Notebook, readNotebook, sourceOf } from '../lib/runner/notebook';
+import { Notebook, readNotebook, sourceOf, writeNotebook } from '../lib/runner/notebook';
 
 const root = resolve(__dirname, '..', '..');
 const fixtures = join(root, 'tests', 'fixtures');
@@ -427,6 +427,12 @@ test('each generated exercise, executed as handed out, fails its checks with the
     written.map((w) => w.notebook.split('/').pop()),
     ['01_lenet_mnist_bn.ipynb', '03_iris_deep_mlp.ipynb', '05_lenet_shuffle.ipynb'],
   );
+  // And the seed's own pitfall: the instructor's solution with categoricalAccuracy on integer labels.
+  const pitfall = readNotebook(join(root, 'notebooks', '01_lenet_mnist_bn.ipynb'));
+  const compileCell = pitfall.cells.find((c) => c.id === 'cell-09')!;
+  compileCell.source = sourceOf(compileCell).replace("metrics: ['accuracy']", "metrics: ['categoricalAccuracy']");
+  assert.match(sourceOf(compileCell), /categoricalAccuracy/);
+  writeNotebook(join(exercisesDir, 'pitfall_01_lenet_mnist_bn.ipynb'), pitfall);
   const masters = loadMasters(join(root, 'notebooks'));
   const parameters = {
     trainCount: 100,
@@ -441,8 +447,16 @@ test('each generated exercise, executed as handed out, fails its checks with the
     { masters, outDir: join(exercisesDir, 'graded'), timeout: 600, memoryMb: 2048, env, parameters },
     2,
   );
-  const by = Object.fromEntries(results.map((r) => [r.exercise, r]));
-  for (const r of results) assert.equal(r.points, 0, `${r.exercise}: nothing earned`);
+  const by = Object.fromEntries(results.map((r) => [r.student, r]));
+  const pit = by['pitfall_01_lenet_mnist_bn'];
+  assert.deepEqual([pit.points, pit.checks.map((c) => c.points)], [3, [3, 0, 0]]);
+  assert.match(
+    pit.checks[1].message,
+    /model\.evaluate가 보고한 정확도는 [0-9.]+인데, 실제로 맞힌 비율은 [0-9.]+입니다/,
+  );
+  assert.match(pit.checks[2].message, /^BN 모델의 test_acc: [0-9.]+인데 [0-9.]+에 가까워야 합니다/);
+  delete by['pitfall_01_lenet_mnist_bn'];
+  for (const r of Object.values(by)) assert.equal(r.points, 0, `${r.exercise}: nothing earned`);
   const [layers, metric, acc] = by['01_lenet_mnist_bn'].checks;
   assert.match(
     layers.message,
