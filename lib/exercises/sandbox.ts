@@ -23,8 +23,13 @@ export interface Sandbox {
  * removed after grading, so no run sees another's files.
  */
 export function createSandbox(): Sandbox {
-  mkdirSync(SANDBOX_BASE, { recursive: true });
-  const dir = mkdtempSync(join(SANDBOX_BASE, 'submission-'));
+  let dir: string;
+  try {
+    mkdirSync(SANDBOX_BASE, { recursive: true });
+    dir = mkdtempSync(join(SANDBOX_BASE, 'submission-'));
+  } catch (e) {
+    throw new Error(`Cannot create a grading sandbox in ${SANDBOX_BASE} (${(e as Error).message}); the project's out/ folder must be writable by the user who grades.`);
+  }
   symlinkSync(join(ROOT, 'data'), join(dir, 'data'), 'dir');
   const notebooksDir = join(dir, 'notebooks');
   mkdirSync(notebooksDir);
