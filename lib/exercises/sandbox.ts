@@ -28,7 +28,10 @@ export function createSandbox(): Sandbox {
     mkdirSync(SANDBOX_BASE, { recursive: true });
     dir = mkdtempSync(join(SANDBOX_BASE, 'submission-'));
   } catch (e) {
-    throw new Error(`Cannot create a grading sandbox in ${SANDBOX_BASE} (${(e as Error).message}); the project's out/ folder must be writable by the user who grades.`);
+    const why = (e as Error).message;
+    throw new Error(`Cannot create a grading sandbox in ${SANDBOX_BASE} (${why}); out/ must be writable by the user who grades.`, {
+      cause: e,
+    });
   }
   symlinkSync(join(ROOT, 'data'), join(dir, 'data'), 'dir');
   const notebooksDir = join(dir, 'notebooks');
