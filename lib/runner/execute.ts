@@ -25,6 +25,11 @@ export interface RunOptions {
   onLog?: (text: string) => void;
   /** Extra environment for the kernel (e.g. BN_LAB_BACKEND). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Stops the run when aborted (a wall-clock limit): the executor is sent SIGTERM, saves the partial
+   * notebook and shuts its kernel down; if it has not exited 20 s later, its process group is killed.
+   */
+  signal?: AbortSignal;
 }
 
 /** What a run produced. */
@@ -71,7 +76,9 @@ export async function runNotebook(options: RunOptions): Promise<RunResult> {
     if (options.timeout) args.push('--timeout', String(options.timeout));
     if (options.logOutput) args.push('--log-output');
     const log = options.onLog ?? ((t: string) => process.stderr.write(t));
-    const child = spawn(python, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // With a signal, the executor gets its own process group so a hard kill also reaches its kernel.
+    const detached = options.signal !== undefined;
+    const child = spawn(python, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached });
     child.stdout.on('data', (d) => log(String(d)));
     child.stderr.on('data', (d) => log(String(d)));
     // Ctrl-C in a terminal reaches the executor directly (same process group); a signal sent to
@@ -82,12 +89,27 @@ export async function runNotebook(options: RunOptions): Promise<RunResult> {
     const onTerm = forward('SIGTERM');
     process.on('SIGINT', onInt);
     process.on('SIGTERM', onTerm);
+    let hardKill: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      child.kill('SIGTERM');
+      hardKill = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }, 20_000);
+    };
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
     const exitCode: number = await new Promise<number>((done, fail) => {
       child.on('error', fail);
       child.on('close', (code, signal) => done(code ?? (signal ? 130 : 1)));
     }).finally(() => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
+      options.signal?.removeEventListener('abort', onAbort);
+      clearTimeout(hardKill);
     });
     const notebook = existsSync(output) ? readNotebook(output) : null;
     return {

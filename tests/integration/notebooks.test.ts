@@ -42,6 +42,14 @@ const charts = (nb: Notebook) => outputs(nb, 'text/html').filter((h) => h.includ
 const isRate = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
 const isLoss = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
 
+/** The instructor's notebook passes every one of its exercise checks (recorded as `check:<id>`). */
+function assertChecksPass(r: RunResult, ids: string[]): void {
+  for (const id of ids) {
+    const outcome = r.records[`check:${id}`] as { passed: boolean; message: string } | undefined;
+    assert.ok(outcome?.passed, `check ${id}: ${outcome ? outcome.message : 'not recorded'}`);
+  }
+}
+
 test('01 LeNet on MNIST: both models evaluate, the pitfall metric is measured, the digit is predicted', async () => {
   const r = await run('01_lenet_mnist_bn.ipynb', { trainCount: 200, testCount: 100 });
   const nb = r.notebook!;
@@ -56,6 +64,7 @@ test('01 LeNet on MNIST: both models evaluate, the pitfall metric is measured, t
   assert.match(summaries[0], /Total params: 62,274/);
   assert.match(summaries[0], /batch_normalization_2 \(BatchNormalization\)/, 'Keras-style layer names');
   assert.ok(charts(nb) >= 2, 'comparison and probability charts');
+  assertChecksPass(r, ['lenet-bn-layers', 'lenet-loss-metric', 'lenet-test-acc']);
 });
 
 test('01 rerun with the same parameters and seed gives the same numbers', async () => {
@@ -184,6 +193,7 @@ test('03 iris: the danfojs pipeline shows each step, both MLPs train and evaluat
   for (const key of ['test_acc_plain', 'test_acc_bn']) assert.ok(isRate(r.records[key]), `${key}=${r.records[key]}`);
   for (const key of ['test_loss_plain', 'test_loss_bn']) assert.ok(isLoss(r.records[key]), `${key}=${r.records[key]}`);
   assert.ok(charts(nb) >= 3);
+  assertChecksPass(r, ['iris-one-hot', 'iris-bn-mlp']);
 });
 
 test('04 VGG-style CNN: standardized data, curves, overfitting readout', async () => {
@@ -209,4 +219,5 @@ test('05 shuffle vs no shuffle: per-epoch losses of three runs from the same ini
   assert.ok(isRate(r.records.test_acc));
   assert.ok(Object.values(r.records.test_acc_runs as Record<string, number>).every(isRate));
   assert.ok(charts(r.notebook!) >= 2);
+  assertChecksPass(r, ['shuffle-runs']);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { indexHtml } from '../lib/runner/export';
-import { recordHtml, summarizeRecordValue, summaryJson, summaryText, SummaryRow } from '../lib/runner/records';
+import { indexHtml } from '../../lib/runner/export';
+import { recordHtml, summarizeRecordValue, summaryJson, summaryText, SummaryRow } from '../../lib/runner/records';
 
 // Shaped like what notebook 2 records (lists of rows, nested objects, long per-step lists).
 const records = {
