@@ -26,7 +26,11 @@ import { Notebook, readNotebook, sourceOf, writeNotebook } from '../../lib/runne
 
 const root = projectPath();
 const fixtures = join(root, 'tests', 'fixtures');
-const env = { BN_LAB_MNIST_DIR: join(root, 'data', 'fixtures', 'mnist'), BN_LAB_BACKEND: '' };
+const env = {
+  BN_LAB_MNIST_DIR: join(root, 'data', 'fixtures', 'mnist'),
+  BN_LAB_CIFAR10_DIR: join(root, 'data', 'fixtures', 'cifar10'),
+  BN_LAB_BACKEND: '',
+};
 
 /** Runs `fn`, expecting a check failure, and returns its message. */
 function failure(fn: () => unknown): string {
@@ -63,9 +67,10 @@ test('studentSource: each answer region becomes TODO with its hint, indented lik
   assert.throws(() => solutionRegions('x\n// END SOLUTION', 'cell'), /line 2: END SOLUTION without a BEGIN/);
 });
 
-test('the instructor notebooks 1, 3 and 5 make exercises without their answers and with their checks as authored', () => {
+test('the instructor notebooks 1, 2, 3 and 5 make exercises without their answers and with their checks as authored', () => {
   const answers: Record<string, RegExp[]> = {
     '01_lenet_mnist_bn': [/batchNormalization\(\)/, /model\.compile\(\{/],
+    '02_why_bn_small_cifar_cnn': [/x\.mean\(axes\)/, /xHat\.mul\(s\.gamma\)/, /s\.movingMean\.mul\(momentum\)/],
     '03_iris_deep_mlp': [/dfd\.concat\(/, /\.drop\(/, /batchNormalization\(/],
     '05_lenet_shuffle': [/await model\.fit\(x, y/, /setSeed\(seed\); \/\/ every run/],
   };
@@ -426,7 +431,7 @@ test('each generated exercise, executed as handed out, fails its checks with the
   const written = await writeExercises(join(root, 'notebooks'), exercisesDir, false);
   assert.deepEqual(
     written.map((w) => w.notebook.split('/').pop()),
-    ['01_lenet_mnist_bn.ipynb', '03_iris_deep_mlp.ipynb', '05_lenet_shuffle.ipynb'],
+    ['01_lenet_mnist_bn.ipynb', '02_why_bn_small_cifar_cnn.ipynb', '03_iris_deep_mlp.ipynb', '05_lenet_shuffle.ipynb'],
   );
   // And the seed's own pitfall: the instructor's solution with categoricalAccuracy on integer labels.
   const pitfall = readNotebook(join(root, 'notebooks', '01_lenet_mnist_bn.ipynb'));
@@ -469,6 +474,9 @@ test('each generated exercise, executed as handed out, fails its checks with the
   assert.match(oneHot.message, /빠진 열: Y_setosa, Y_versicolor, Y_virginica\n- 없어야 할 열: y/);
   assert.match(mlp.message, /^실행되지 않음: .*cell-16/);
   assert.match(by['05_lenet_shuffle'].checks[0].message, /^실행되지 않음: .*cell-10.*Cannot find name 'history'/);
+  // Notebook 2's student version compiles (the function returns its input), so the check runs and says what is off.
+  assert.equal(by['02_why_bn_small_cifar_cnn'].reason ?? '', '', 'notebook 2 runs to the end');
+  assert.match(by['02_why_bn_small_cifar_cnn'].checks[0].message, /학습 모드 출력/);
 });
 
 test('the CLIs: npm run exercises and npm run grade write their files; bad arguments are clear errors', () => {

@@ -84,6 +84,7 @@ test('02 small CIFAR CNN: BN from scratch matches tf.layers.batchNormalization i
     assert.ok(typeof diff === 'number' && diff >= 0 && diff < 1e-4, `${key}=${diff}`);
   }
   assert.ok(isRate(r.records.test_acc) && isLoss(r.records.test_loss));
+  assertChecksPass(r, ['bn-from-scratch']);
 });
 
 test('02 rerun with the same parameters and seed gives the same numbers', async () => {
