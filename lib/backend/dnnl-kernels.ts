@@ -1,0 +1,197 @@
+import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+type Shape4 = [number, number, number, number];
+
+/** The addon's functions (native/dnnl/bnlab_dnnl.cc); offsets are bytes into the heap view. */
+interface DnnlAddon {
+  conv2dForward(heap: Float32Array, x: number, filter: number, bias: number, y: number, relu: number, ...conv: number[]): string;
+  conv2dBackwardData(heap: Float32Array, dy: number, filter: number, dx: number, ...conv: number[]): string;
+  conv2dBackwardWeights(heap: Float32Array, x: number, dy: number, dw: number, ...conv: number[]): string;
+  info(): { version: string; isa: number; threads: number };
+}
+
+/** Where native/build.js puts the addon, from dist/lib/backend/ (compiled) back to the package root. */
+export const DNNL_ADDON_PATH = resolve(__dirname, '../../../native/build/bnlab_dnnl.node');
+
+/** How to get the addon built, for messages when it is missing. */
+export const DNNL_REMEDY = 'Install a C++ compiler and oneDNN (Debian/Ubuntu: `apt-get install g++ libdnnl-dev`; ' +
+  'macOS: `brew install onednn`), then run `npm run build:native` (or reinstall).';
+
+let addon: DnnlAddon | undefined;
+let loadError: string | undefined;
+
+/**
+ * Loads the oneDNN addon once; undefined plus a reason when it is not built or does not load.
+ * oneDNN runs on OpenMP here: idle OpenMP threads would spin while XNNPACK's wasm threads work
+ * on the same cores, so unless the user chose otherwise they wait passively.
+ */
+export function loadDnnl(): { addon?: DnnlAddon; why: string } {
+  if (addon == null && loadError == null) {
+    if (!existsSync(DNNL_ADDON_PATH)) {
+      loadError = `the oneDNN addon is not built (${DNNL_ADDON_PATH} is missing)`;
+    } else {
+      process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+      try {
+        addon = require(DNNL_ADDON_PATH) as DnnlAddon;
+      } catch (e) {
+        loadError = `the oneDNN addon failed to load (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`;
+      }
+    }
+  }
+  if (addon == null) return { why: loadError! };
+  const info = addon.info();
+  return { addon, why: `oneDNN ${info.version} kernels (${info.threads} OpenMP threads)` };
+}
+
+/** The parts of tfjs-backend-wasm's BackendWasm used here (not in its public typings). */
+interface WasmBackend extends tf.KernelBackend {
+  wasm: { HEAPU8: Uint8Array; wasmMemory?: WebAssembly.Memory };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+/**
+ * A Float32Array over the whole wasm heap, made on every call: allocating an output may grow the
+ * memory, which replaces its buffer.
+ */
+function heapOf(backend: WasmBackend): Float32Array {
+  const buffer = backend.wasm.wasmMemory?.buffer ?? backend.wasm.HEAPU8.buffer;
+  return new Float32Array(buffer, 0, buffer.byteLength >> 2);
+}
+
+function offsetOf(backend: WasmBackend, t: tf.TensorInfo): number {
+  const entry = backend.dataIdMap.get(t.dataId);
+  if (entry == null) throw new Error('oneDNN kernel: a tensor is not on the wasm backend');
+  return entry.memoryOffset;
+}
+
+/** The 17 numbers the addon takes for one convolution, in its Conv struct's order. */
+function convFields(info: tf.backend_util.Conv2DInfo): number[] {
+  const { padInfo: p } = info;
+  return [info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.filterHeight, info.filterWidth,
+    info.outChannels, info.outHeight, info.outWidth, info.strideHeight, info.strideWidth,
+    info.dilationHeight, info.dilationWidth, p.top, p.left, p.bottom, p.right];
+}
+
+/**
+ * oneDNN wants consistent sizes: out = floor((in + pads - effective kernel) / stride) + 1. tfjs's
+ * padding always satisfies it, but a 'same' layer can ask for padding larger than the kernel
+ * reach, and a negative right pad never reaches oneDNN; anything else goes to the wasm kernel.
+ */
+function supported(info: tf.backend_util.Conv2DInfo): boolean {
+  const p = info.padInfo;
+  return [p.top, p.left, p.bottom, p.right].every((v) => v >= 0) && info.outHeight > 0 && info.outWidth > 0 &&
+    info.batchSize > 0 && info.inChannels > 0 && info.outChannels > 0;
+}
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap };
+
+/** The kernels registered before these (the project's wasm kernels), for the cases these do not cover. */
+const prior = new Map<string, tf.KernelConfig | undefined>();
+
+const delegate = (name: string, args: KernelArgs) => prior.get(name)!.kernelFunc(args as never) as tf.TensorInfo;
+
+function conv2D(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as WasmBackend;
+  const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+  const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as tf.Conv2DAttrs;
+  if (dataFormat === 'NCHW' || x.dtype !== 'float32' || filter.dtype !== 'float32') return delegate('Conv2D', args);
+  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, strides, dilations, pad,
+    dimRoundingMode, false, 'channelsLast');
+  if (!supported(info)) return delegate('Conv2D', args);
+  const out = backend.makeOutput(info.outShape, 'float32');
+  addon!.conv2dForward(heapOf(backend), offsetOf(backend, x), offsetOf(backend, filter), -1, offsetOf(backend, out), 0,
+    ...convFields(info));
+  return out;
+}
+
+/** FusedConv2D with a per-channel bias and no or ReLU activation (what conv layers use); the rest delegates. */
+function fusedConv2D(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as WasmBackend;
+  const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } = args.attrs as unknown as tf.FusedConv2DAttrs;
+  if (dataFormat === 'NCHW' || x!.dtype !== 'float32' || filter!.dtype !== 'float32' || preluActivationWeights != null ||
+    (activation !== 'linear' && activation !== 'relu')) {
+    return delegate('FusedConv2D', args);
+  }
+  const info = tf.backend_util.computeConv2DInfo(x!.shape as Shape4, filter!.shape as Shape4, strides, dilations, pad,
+    dimRoundingMode, false, 'channelsLast');
+  if (!supported(info) || (bias != null && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== info.outChannels))) {
+    return delegate('FusedConv2D', args);
+  }
+  const out = backend.makeOutput(info.outShape, 'float32');
+  addon!.conv2dForward(heapOf(backend), offsetOf(backend, x!), offsetOf(backend, filter!),
+    bias == null ? -1 : offsetOf(backend, bias), offsetOf(backend, out), activation === 'relu' ? 1 : 0, ...convFields(info));
+  return out;
+}
+
+function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as WasmBackend;
+  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const { dilations } = args.attrs as { dilations?: number | [number, number] };
+  if (dataFormat === 'NCHW' || dy.dtype !== 'float32' || filter.dtype !== 'float32') return delegate('Conv2DBackpropInput', args);
+  const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as Shape4, strides, dilations ?? 1, pad,
+    dimRoundingMode, false, 'channelsLast');
+  if (!supported(info) || dy.shape.join() !== info.outShape.join()) return delegate('Conv2DBackpropInput', args);
+  const out = backend.makeOutput(inputShape, 'float32');
+  addon!.conv2dBackwardData(heapOf(backend), offsetOf(backend, dy), offsetOf(backend, filter), offsetOf(backend, out),
+    ...convFields(info));
+  return out;
+}
+
+function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as WasmBackend;
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs & { dilations?: number | [number, number] };
+  if (attrs.dataFormat === 'NCHW' || x.dtype !== 'float32' || dy.dtype !== 'float32') return delegate('Conv2DBackpropFilter', args);
+  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, attrs.filterShape, attrs.strides, attrs.dilations ?? 1,
+    attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+  if (!supported(info) || dy.shape.join() !== info.outShape.join()) return delegate('Conv2DBackpropFilter', args);
+  const out = backend.makeOutput(attrs.filterShape, 'float32');
+  addon!.conv2dBackwardWeights(heapOf(backend), offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, out),
+    ...convFields(info));
+  return out;
+}
+
+const KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
+  Conv2D: conv2D,
+  FusedConv2D: fusedConv2D,
+  Conv2DBackpropInput: conv2DBackpropInput,
+  Conv2DBackpropFilter: conv2DBackpropFilter,
+};
+
+/** The kernels oneDNN takes over, for reports. */
+export const DNNL_KERNEL_NAMES = Object.keys(KERNELS);
+
+/**
+ * Registers (on = true) the oneDNN kernels over the wasm backend's, or puts the previous ones back.
+ * The kernels work on tensors where the wasm backend keeps them (in its heap), so switching costs
+ * nothing per tensor. Throws if `on` and the addon cannot load (see loadDnnl). Idempotent.
+ */
+export function useDnnlKernels(on: boolean): void {
+  if (on === prior.size > 0) return;
+  if (on) {
+    const loaded = loadDnnl();
+    if (loaded.addon == null) throw new Error(`${loaded.why}. ${DNNL_REMEDY}`);
+    for (const [kernelName, kernelFunc] of Object.entries(KERNELS)) {
+      const current = tf.getKernel(kernelName, 'wasm');
+      prior.set(kernelName, current);
+      if (current != null) tf.unregisterKernel(kernelName, 'wasm');
+      tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc, setupFunc: current?.setupFunc });
+    }
+  } else {
+    for (const [kernelName, config] of prior) {
+      tf.unregisterKernel(kernelName, 'wasm');
+      if (config != null) tf.registerKernel(config);
+    }
+    prior.clear();
+  }
+}
+
+/** Whether the oneDNN kernels are registered now. */
+export function dnnlKernelsActive(): boolean {
+  return prior.size > 0;
+}

@@ -1,0 +1,304 @@
+// bn-lab's oneDNN kernels for the tfjs wasm backend (see lib/backend/dnnl-kernels.ts).
+//
+// Every tensor lives in the wasm backend's heap (a WebAssembly.Memory); JavaScript passes a
+// Float32Array over the whole heap plus byte offsets, and oneDNN reads and writes there in place,
+// so nothing is copied. Layouts are tfjs's: activations NHWC, conv filters HWIO. The heap view is
+// passed on every call because the wasm memory can grow (and move) between calls.
+//
+// Written against the plain N-API C interface (node-api-headers) so it builds with g++ alone, with
+// no node-gyp and no Node header download.
+#include <node_api.h>
+#include <omp.h>
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "oneapi/dnnl/dnnl.hpp"
+
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+dnnl::engine &cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream &cpu_stream() {
+  static dnnl::stream stream(cpu_engine());
+  return stream;
+}
+
+// One conv problem as tfjs describes it (NHWC input, HWIO filter), paddings already resolved.
+struct Conv {
+  int64_t n, ih, iw, ic, kh, kw, oc, oh, ow, sh, sw, dh, dw, pt, pl, pb, pr;
+
+  std::string key() const {
+    std::string k;
+    for (int64_t v : {n, ih, iw, ic, kh, kw, oc, oh, ow, sh, sw, dh, dw, pt, pl, pb, pr}) k += std::to_string(v) + ',';
+    return k;
+  }
+  memory::desc src() const { return {{n, ic, ih, iw}, dt::f32, tag::nhwc}; }
+  // tfjs's filter layout; the primitives choose their own (blocked) one and we reorder.
+  memory::desc weights() const { return {{oc, ic, kh, kw}, dt::f32, tag::hwio}; }
+  memory::desc any_weights() const { return {{oc, ic, kh, kw}, dt::f32, tag::any}; }
+  memory::desc bias() const { return {{oc}, dt::f32, tag::x}; }
+  memory::desc dst() const { return {{n, oc, oh, ow}, dt::f32, tag::nhwc}; }
+  memory::dims strides() const { return {sh, sw}; }
+  // oneDNN counts dilation from 0 (no gaps), tfjs from 1.
+  memory::dims dilates() const { return {dh - 1, dw - 1}; }
+  memory::dims pad_l() const { return {pt, pl}; }
+  memory::dims pad_r() const { return {pb, pr}; }
+
+  dnnl::convolution_forward::primitive_desc forward(bool with_bias, bool relu) const {
+    auto d = with_bias
+                 ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+                                                   src(), any_weights(), bias(), dst(), strides(), dilates(), pad_l(), pad_r())
+                 : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+                                                   src(), any_weights(), dst(), strides(), dilates(), pad_l(), pad_r());
+    dnnl::primitive_attr attr;
+    if (relu) {
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+      attr.set_post_ops(ops);
+    }
+    return {d, attr, cpu_engine()};
+  }
+};
+
+// Primitives are costly to create (they JIT code); a training run uses a handful of shapes.
+struct Cached {
+  dnnl::primitive prim;
+  std::string impl;
+  // When the primitive wants the filter in another layout than tfjs's HWIO: a buffer in its
+  // layout and the reorder between the two (to it for forward/backward data, from it for weights).
+  memory internal_weights;
+  dnnl::reorder weights_reorder;
+  bool reorder = false;
+};
+
+// Prepares `entry` for a primitive whose filter layout is `wanted` (the user's is c.weights()).
+void plan_weights(Cached &entry, const Conv &c, const memory::desc &wanted, bool to_user) {
+  if (wanted == c.weights()) return;
+  entry.reorder = true;
+  entry.internal_weights = memory(wanted, cpu_engine());
+  memory user(c.weights(), cpu_engine(), nullptr);
+  entry.weights_reorder = to_user ? dnnl::reorder(entry.internal_weights, user) : dnnl::reorder(user, entry.internal_weights);
+}
+std::unordered_map<std::string, Cached> cache;
+std::mutex cache_mutex;
+
+template <typename Make>
+Cached &cached(const std::string &key, Make make) {
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  auto it = cache.find(key);
+  if (it == cache.end()) it = cache.emplace(key, make()).first;
+  return it->second;
+}
+
+// ---- N-API plumbing ----
+
+struct Error {
+  std::string message;
+};
+
+#define NAPI_OK(call)                                      \
+  do {                                                     \
+    if ((call) != napi_ok) throw Error{"N-API call failed: " #call}; \
+  } while (0)
+
+struct Args {
+  napi_env env;
+  size_t argc = 24;
+  napi_value argv[24];
+  Args(napi_env e, napi_callback_info info) : env(e) {
+    NAPI_OK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  }
+  double number(size_t i) const {
+    if (i >= argc) throw Error{"missing argument " + std::to_string(i)};
+    double v;
+    if (napi_get_value_double(env, argv[i], &v) != napi_ok) throw Error{"argument " + std::to_string(i) + " is not a number"};
+    return v;
+  }
+  int64_t integer(size_t i) const { return static_cast<int64_t>(number(i)); }
+};
+
+// The heap: a Float32Array over the wasm memory (shared or not). Offsets are checked against it,
+// so a wrong offset from JavaScript throws instead of writing outside the heap.
+struct Heap {
+  char *base = nullptr;
+  size_t bytes = 0;
+  Heap(const Args &a, size_t i) {
+    napi_typedarray_type type;
+    size_t length, offset;
+    void *data;
+    napi_value buffer;
+    if (napi_get_typedarray_info(a.env, a.argv[i], &type, &length, &data, &buffer, &offset) != napi_ok ||
+        type != napi_float32_array) {
+      throw Error{"argument " + std::to_string(i) + " must be a Float32Array over the wasm heap"};
+    }
+    base = static_cast<char *>(data);
+    bytes = length * sizeof(float);
+  }
+  void *at(double byte_offset, size_t floats) const {
+    if (byte_offset < 0 || static_cast<size_t>(byte_offset) + floats * sizeof(float) > bytes) {
+      throw Error{"tensor at byte " + std::to_string(byte_offset) + " (" + std::to_string(floats) +
+                  " floats) lies outside the heap"};
+    }
+    return base + static_cast<size_t>(byte_offset);
+  }
+};
+
+Conv conv_from(const Args &a, size_t first) {
+  Conv c;
+  int64_t *fields[] = {&c.n, &c.ih, &c.iw, &c.ic, &c.kh, &c.kw, &c.oc, &c.oh, &c.ow,
+                       &c.sh, &c.sw, &c.dh, &c.dw, &c.pt, &c.pl, &c.pb, &c.pr};
+  for (size_t i = 0; i < 17; i++) *fields[i] = a.integer(first + i);
+  return c;
+}
+
+template <typename F>
+napi_value guarded(napi_env env, F body) {
+  try {
+    return body();
+  } catch (const Error &e) {
+    napi_throw_error(env, nullptr, e.message.c_str());
+  } catch (const dnnl::error &e) {
+    napi_throw_error(env, nullptr, (std::string("oneDNN: ") + e.what()).c_str());
+  } catch (const std::exception &e) {
+    napi_throw_error(env, nullptr, e.what());
+  }
+  return nullptr;
+}
+
+napi_value string_value(napi_env env, const std::string &s) {
+  napi_value v;
+  napi_create_string_utf8(env, s.c_str(), s.size(), &v);
+  return v;
+}
+
+// Runs a reorder between the user's HWIO filter at `user_ptr` and the entry's internal buffer.
+void reorder_weights(Cached &entry, const Conv &c, void *user_ptr, bool to_user) {
+  memory user(c.weights(), cpu_engine(), user_ptr);
+  if (to_user) {
+    entry.weights_reorder.execute(cpu_stream(), entry.internal_weights, user);
+  } else {
+    entry.weights_reorder.execute(cpu_stream(), user, entry.internal_weights);
+  }
+}
+
+// conv2dForward(heap, x, filter, bias (-1: none), y, relu (0/1), ...17 conv fields) -> implementation name
+napi_value Conv2dForward(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    Heap heap(a, 0);
+    bool with_bias = a.number(3) >= 0;
+    bool relu = a.number(5) != 0;
+    Conv c = conv_from(a, 6);
+    auto &entry = cached("f" + std::to_string(with_bias) + std::to_string(relu) + c.key(), [&] {
+      auto pd = c.forward(with_bias, relu);
+      Cached e{dnnl::convolution_forward(pd), pd.impl_info_str()};
+      plan_weights(e, c, pd.weights_desc(), false);
+      return e;
+    });
+    void *w_ptr = heap.at(a.number(2), c.kh * c.kw * c.ic * c.oc);
+    memory src(c.src(), cpu_engine(), heap.at(a.number(1), c.n * c.ih * c.iw * c.ic));
+    memory dst(c.dst(), cpu_engine(), heap.at(a.number(4), c.n * c.oh * c.ow * c.oc));
+    if (entry.reorder) reorder_weights(entry, c, w_ptr, false);
+    memory w = entry.reorder ? entry.internal_weights : memory(c.weights(), cpu_engine(), w_ptr);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}};
+    if (with_bias) args.emplace(DNNL_ARG_BIAS, memory(c.bias(), cpu_engine(), heap.at(a.number(3), c.oc)));
+    entry.prim.execute(cpu_stream(), args);
+    cpu_stream().wait();
+    return string_value(env, entry.impl);
+  });
+}
+
+// conv2dBackwardData(heap, dy, filter, dx, ...17 conv fields) -> implementation name
+napi_value Conv2dBackwardData(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    Heap heap(a, 0);
+    Conv c = conv_from(a, 4);
+    auto &entry = cached("d" + c.key(), [&] {
+      dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, c.src(), c.any_weights(), c.dst(),
+                                              c.strides(), c.dilates(), c.pad_l(), c.pad_r());
+      dnnl::convolution_backward_data::primitive_desc pd(d, cpu_engine(), c.forward(false, false));
+      Cached e{dnnl::convolution_backward_data(pd), pd.impl_info_str()};
+      plan_weights(e, c, pd.weights_desc(), false);
+      return e;
+    });
+    void *w_ptr = heap.at(a.number(2), c.kh * c.kw * c.ic * c.oc);
+    memory dy(c.dst(), cpu_engine(), heap.at(a.number(1), c.n * c.oh * c.ow * c.oc));
+    memory dx(c.src(), cpu_engine(), heap.at(a.number(3), c.n * c.ih * c.iw * c.ic));
+    if (entry.reorder) reorder_weights(entry, c, w_ptr, false);
+    memory w = entry.reorder ? entry.internal_weights : memory(c.weights(), cpu_engine(), w_ptr);
+    entry.prim.execute(cpu_stream(), {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DIFF_SRC, dx}});
+    cpu_stream().wait();
+    return string_value(env, entry.impl);
+  });
+}
+
+// conv2dBackwardWeights(heap, x, dy, dw, ...17 conv fields) -> implementation name
+napi_value Conv2dBackwardWeights(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    Heap heap(a, 0);
+    Conv c = conv_from(a, 4);
+    auto &entry = cached("w" + c.key(), [&] {
+      dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, c.src(), c.any_weights(), c.dst(),
+                                                 c.strides(), c.dilates(), c.pad_l(), c.pad_r());
+      dnnl::convolution_backward_weights::primitive_desc pd(d, cpu_engine(), c.forward(false, false));
+      Cached e{dnnl::convolution_backward_weights(pd), pd.impl_info_str()};
+      plan_weights(e, c, pd.diff_weights_desc(), true);
+      return e;
+    });
+    void *dw_ptr = heap.at(a.number(3), c.kh * c.kw * c.ic * c.oc);
+    memory x(c.src(), cpu_engine(), heap.at(a.number(1), c.n * c.ih * c.iw * c.ic));
+    memory dy(c.dst(), cpu_engine(), heap.at(a.number(2), c.n * c.oh * c.ow * c.oc));
+    memory dw = entry.reorder ? entry.internal_weights : memory(c.weights(), cpu_engine(), dw_ptr);
+    entry.prim.execute(cpu_stream(), {{DNNL_ARG_SRC, x}, {DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_WEIGHTS, dw}});
+    if (entry.reorder) reorder_weights(entry, c, dw_ptr, true);
+    cpu_stream().wait();
+    return string_value(env, entry.impl);
+  });
+}
+
+// info() -> { version, threads }: what the runtime reports, for initBackend's description.
+napi_value Info(napi_env env, napi_callback_info) {
+  return guarded(env, [&] {
+    const dnnl_version_t *v = dnnl_version();
+    napi_value obj, threads;
+    NAPI_OK(napi_create_object(env, &obj));
+    std::string version = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+    NAPI_OK(napi_set_named_property(env, obj, "version", string_value(env, version)));
+    // The CPU ISA oneDNN dispatches to (e.g. avx512_core), as a number from dnnl_cpu_isa_t.
+    napi_value isa;
+    NAPI_OK(napi_create_int32(env, static_cast<int32_t>(dnnl::get_effective_cpu_isa()), &isa));
+    NAPI_OK(napi_set_named_property(env, obj, "isa", isa));
+    NAPI_OK(napi_create_int32(env, omp_get_max_threads(), &threads));
+    NAPI_OK(napi_set_named_property(env, obj, "threads", threads));
+    return obj;
+  });
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"conv2dForward", nullptr, Conv2dForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackwardData", nullptr, Conv2dBackwardData, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackwardWeights", nullptr, Conv2dBackwardWeights, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
