@@ -36,17 +36,24 @@ function hasDnnlHeader(prefixes) {
   return system || prefixes.length > 0;
 }
 
-function build() {
+/** What the build needs and lacks here: a reason, or the tools found. */
+function prerequisites() {
   const cxx = [process.env.CXX, 'g++', 'c++', 'clang++'].filter(Boolean).find(which);
-  if (!cxx) return { ok: false, why: 'no C++ compiler found (g++, c++ or clang++; or set CXX)' };
+  if (!cxx) return { why: 'no C++ compiler found (g++, c++ or clang++; or set CXX)' };
   let napiInclude;
   try {
     napiInclude = path.join(path.dirname(require.resolve('node-api-headers/package.json', { paths: [root] })), 'include');
   } catch {
-    return { ok: false, why: 'the npm package node-api-headers is not installed (run `npm install`)' };
+    return { why: 'the npm package node-api-headers is not installed (run `npm install`)' };
   }
   const prefixes = dnnlPrefixes();
-  if (!hasDnnlHeader(prefixes)) return { ok: false, why: 'oneDNN headers (oneapi/dnnl/dnnl.hpp) were not found' };
+  if (!hasDnnlHeader(prefixes)) return { why: 'oneDNN headers (oneapi/dnnl/dnnl.hpp) were not found' };
+  return { cxx, napiInclude, prefixes };
+}
+
+function build() {
+  const { why: missing, cxx, napiInclude, prefixes } = prerequisites();
+  if (missing) return { ok: false, why: missing };
   fs.mkdirSync(path.dirname(output), { recursive: true });
   const tmp = `${output}.${process.pid}.tmp`;
   const args = ['-O2', '-std=c++17', '-shared', '-fPIC', '-fvisibility=hidden',
@@ -79,4 +86,4 @@ if (require.main === module) {
   console.log(ok ? `bn-lab: oneDNN kernels ${why}.` : `bn-lab: oneDNN kernels not built: ${why}.\n  ${HOW}`);
 }
 
-module.exports = { build, HOW };
+module.exports = { build, prerequisites, HOW };

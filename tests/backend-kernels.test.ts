@@ -8,8 +8,10 @@ import { buildLeNet } from '../lib/models';
 import { compileClassifier } from '../lib/training/fit';
 
 
+// The project's pure-wasm kernels (tests/backend-dnnl.test.ts covers the oneDNN ones); one thread
+// keeps these many small ops fast on a busy machine, and the kernels are the same at any thread count.
 before(async () => {
-  await initBackend('wasm');
+  await initBackend('wasm-1thread');
 });
 
 test('registering the wasm kernels again keeps them working (no kernel wraps itself)', async () => {

@@ -12,8 +12,11 @@ interface DnnlAddon {
   info(): { version: string; isa: number; threads: number };
 }
 
-/** Where native/build.js puts the addon, from dist/lib/backend/ (compiled) back to the package root. */
-export const DNNL_ADDON_PATH = resolve(__dirname, '../../../native/build/bnlab_dnnl.node');
+/**
+ * Where native/build.js puts the addon (from dist/lib/backend/ back to the package root), unless
+ * BN_LAB_DNNL_ADDON names another file (the tests point it at a missing one to check the fallback).
+ */
+export const DNNL_ADDON_PATH = process.env.BN_LAB_DNNL_ADDON || resolve(__dirname, '../../../native/build/bnlab_dnnl.node');
 
 /** How to get the addon built, for messages when it is missing. */
 export const DNNL_REMEDY = 'Install a C++ compiler and oneDNN (Debian/Ubuntu: `apt-get install g++ libdnnl-dev`; ' +
@@ -93,7 +96,7 @@ const prior = new Map<string, tf.KernelConfig | undefined>();
 
 const delegate = (name: string, args: KernelArgs) => prior.get(name)!.kernelFunc(args as never) as tf.TensorInfo;
 
-function conv2D(args: KernelArgs): tf.TensorInfo {
+function dnnlConv2D(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as tf.Conv2DAttrs;
@@ -108,7 +111,7 @@ function conv2D(args: KernelArgs): tf.TensorInfo {
 }
 
 /** FusedConv2D with a per-channel bias and no or ReLU activation (what conv layers use); the rest delegates. */
-function fusedConv2D(args: KernelArgs): tf.TensorInfo {
+function dnnlFusedConv2D(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
   const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } = args.attrs as unknown as tf.FusedConv2DAttrs;
@@ -127,7 +130,7 @@ function fusedConv2D(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
-function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
+function dnnlConv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
@@ -142,7 +145,7 @@ function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
-function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
+function dnnlConv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs & { dilations?: number | [number, number] };
@@ -157,10 +160,10 @@ function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
 }
 
 const KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
-  Conv2D: conv2D,
-  FusedConv2D: fusedConv2D,
-  Conv2DBackpropInput: conv2DBackpropInput,
-  Conv2DBackpropFilter: conv2DBackpropFilter,
+  Conv2D: dnnlConv2D,
+  FusedConv2D: dnnlFusedConv2D,
+  Conv2DBackpropInput: dnnlConv2DBackpropInput,
+  Conv2DBackpropFilter: dnnlConv2DBackpropFilter,
 };
 
 /** The kernels oneDNN takes over, for reports. */

@@ -146,6 +146,8 @@ async function use(path: BackendPath, summary: string, reason: string): Promise<
   // Code may have switched backends or wasm paths since the probe; switching back is cheap unless
   // the wasm thread count differs (then the wasm module restarts).
   if (path.startsWith('wasm-')) {
+    // The oneDNN kernels sit over the project's wasm kernels: take them off while those register.
+    useDnnlKernels(false);
     registerWasmKernels();
     await startWasmPath(path);
     useDnnlKernels(path === 'wasm-dnnl');

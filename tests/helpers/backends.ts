@@ -38,3 +38,10 @@ export function relError(actual: Float32Array, expected: Float32Array): number {
   });
   return diff / (scale || 1);
 }
+
+/** Zero-inserts a filter, so the cpu backend (whose conv gradients reject dilation) can serve as reference. */
+export function dilateFilter(w: tf.Tensor4D, d: number): tf.Tensor4D {
+  const [kh, kw, ci, co] = w.shape;
+  const spread = tf.pad(w.reshape([kh, 1, kw, 1, ci, co]), [[0, 0], [0, d - 1], [0, 0], [0, d - 1], [0, 0], [0, 0]]);
+  return spread.reshape([kh * d, kw * d, ci, co]).slice([0, 0, 0, 0], [(kh - 1) * d + 1, (kw - 1) * d + 1, ci, co]) as tf.Tensor4D;
+}
