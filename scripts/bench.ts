@@ -4,17 +4,20 @@
  * same machine, plus an estimate of the collection's wall time. Inputs are seeded random numbers:
  * throughput does not depend on pixel values, and it keeps the benchmark free of dataset files.
  *
- * Run: `node dist/scripts/bench.js [--backends wasm,cpu] [--steps N] [--warmup N] [--families a,b] [--no-torch]`
- * Writes out/bench-<timestamp>.json.
+ * Run: `node dist/scripts/bench.js [--backends auto,wasm-threads,...] [--steps N] [--warmup N] [--families a,b] [--no-torch]`
+ * --backends takes initBackend's names (auto, tensorflow, wasm, wasm-dnnl, wasm-threads, wasm-1thread, cpu); each
+ * is resolved to the path it runs, and the path 'auto' picks is recorded and compared with PyTorch's
+ * better thread count per family. Writes out/bench-<timestamp>.json.
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildIrisMlp, buildLeNet, buildSmallCifarCnn, buildVggCnn } from '../lib/models';
 import { compileClassifier } from '../lib/training/fit';
-import { BackendName, describeBackend, initBackend } from '../lib/backend/select';
+import { BackendPath, describeBackend, initBackend } from '../lib/backend/select';
 
 /** A model family as the notebooks train it. */
 interface Family {
@@ -60,7 +63,7 @@ function parseArgs(argv: string[]) {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   return {
-    backends: (get('--backends') ?? 'tensorflow,wasm,cpu').split(',') as BackendName[],
+    backends: (get('--backends') ?? 'auto,wasm-threads,wasm-1thread').split(','),
     steps: Number(get('--steps') ?? 20),
     warmup: Number(get('--warmup') ?? 3),
     families: (get('--families') ?? FAMILIES.map((f) => f.name).join(',')).split(','),
@@ -79,7 +82,7 @@ function batchData(f: Family): [tf.Tensor, tf.Tensor] {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-async function benchTfjs(f: Family, backend: BackendName, steps: number, warmup: number): Promise<Result> {
+async function benchTfjs(f: Family, backend: BackendPath, steps: number, warmup: number): Promise<Result> {
   const model = f.build();
   compileClassifier(model, { learningRate: 1e-3, labels: f.onehot ? 'onehot' : 'sparse' });
   const [x, y] = batchData(f);
@@ -197,14 +200,23 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   const notes: string[] = ['inputs are seeded random numbers (throughput does not depend on pixel values)'];
   const backendsUsed: Record<string, string> = {};
+  let autoPath: BackendPath | undefined;
 
-  for (const backend of args.backends) {
+  // Each name resolves to the path it runs; a path named twice (auto and its pick) runs once.
+  const paths: BackendPath[] = [];
+  for (const name of args.backends) {
     try {
-      backendsUsed[backend] = describeBackend(await initBackend(backend));
+      const info = await initBackend(name);
+      if (name === 'auto') autoPath = info.path;
+      if (!paths.includes(info.path)) paths.push(info.path);
+      backendsUsed[info.path] = describeBackend(info);
     } catch (e) {
-      notes.push(`${backend}: not available (${(e as Error).message.split('. ')[0]})`);
-      continue;
+      notes.push(`${name}: not available (${(e as Error).message.split('. ')[0]})`);
     }
+  }
+  if (autoPath) notes.push(`auto picked ${autoPath}: ${backendsUsed[autoPath]}`);
+  for (const backend of paths) {
+    await initBackend(backend);
     console.error(backendsUsed[backend]);
     for (const f of families) {
       // cpu is ~20x slower than wasm: fewer steps, and the deep CNN would take minutes per step.
@@ -231,27 +243,34 @@ async function main(): Promise<void> {
 
   const engines = [...new Set(results.map((r) => r.engine))];
   const tfjsEngines = engines.filter((e) => e.startsWith('tfjs-'));
-  const haveTorch = engines.includes('torch-1t');
+  const torchEngines = engines.filter((e) => e.startsWith('torch-'));
   const header = ['family (batch)', ...engines.map((e) => `${e} img/s`), ...engines.filter((e) => e.startsWith('tfjs'))
     .map((e) => `${e} ms/step`)];
-  if (haveTorch) for (const e of tfjsEngines) header.push(`${e}/torch-1t`, `${e}/torch-2t`);
+  if (torchEngines.length) header.push(...tfjsEngines.map((e) => `${e}/torch best`));
   header.push('peak RSS MB', 'peak tensors MB');
   const rows = [header];
+  /** Per family: PyTorch's better thread count, and each tfjs path's throughput as a fraction of it. */
+  const ratios: Record<string, { torchBest?: string; byEngine: Record<string, number> }> = {};
   for (const f of families) {
     const get = (e: string) => results.find((r) => r.engine === e && r.family === f.name);
     const row = [`${f.label} (${f.batch})`, ...engines.map((e) => fmt(get(e)?.imagesPerSec)),
       ...tfjsEngines.map((e) => fmt(get(e)?.msPerStep, 1))];
-    if (haveTorch) {
+    const best = torchEngines.map(get).filter((r): r is Result => r != null)
+      .sort((a, b) => b.imagesPerSec - a.imagesPerSec)[0];
+    ratios[f.name] = { torchBest: best?.engine, byEngine: {} };
+    if (torchEngines.length) {
       for (const e of tfjsEngines) {
         const ours = get(e)?.imagesPerSec;
-        row.push(...['torch-1t', 'torch-2t'].map((t) => (ours && get(t) ? (ours / get(t)!.imagesPerSec).toFixed(3) : '-')));
+        if (ours && best) ratios[f.name].byEngine[e] = ours / best.imagesPerSec;
+        row.push(ours && best ? `${(ours / best.imagesPerSec).toFixed(2)} (${best.engine.slice(6)})` : '-');
       }
     }
     const mine = tfjsEngines.map(get).filter((r): r is Result => r != null);
     row.push(fmt(Math.max(...mine.map((r) => r.peakRssMB ?? 0))), fmt(Math.max(...mine.map((r) => r.peakTensorMB ?? 0)), 1));
     rows.push(row);
   }
-  console.log(`\nTraining throughput (images/s; ratios are ours / PyTorch ${torchVersion ?? 'n/a'}; wasm is single-threaded)`);
+  console.log(`\nTraining throughput (images/s; ratios are ours / PyTorch ${torchVersion ?? 'n/a'} at its better thread count` +
+    `${autoPath ? `; auto = ${autoPath}` : ''})`);
   printTable(rows);
 
   const estimates: Record<string, Record<string, Record<string, number>>> = {};
@@ -274,8 +293,8 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const file = resolve(outDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify({
-    date: new Date().toISOString(), tfjs: tf.version_core, torch: torchVersion, backends: backendsUsed,
-    args, results, estimates, notes,
+    date: new Date().toISOString(), tfjs: tf.version_core, torch: torchVersion, backends: backendsUsed, autoPath,
+    args, results, ratios, estimates, notes, load: loadavg(),
   }, null, 2));
   console.log(`\nwrote ${file}`);
 }

@@ -140,6 +140,35 @@ test('oneDNN FusedConv2D (bias, linear/relu) matches cpu in values and gradients
     for (const name of DNNL_KERNEL_NAMES) assert.equal(tf.getKernel(name, 'wasm')?.kernelFunc.name, `dnnl${name}`);
   });
 
+test('oneDNN BatchMatMul and _FusedMatMul match cpu: transposes, batches, broadcasting, bias and ReLU, gradients',
+  { skip: !built && 'addon not built' }, async () => {
+    const cases: Array<[number[], number[], boolean, boolean]> = [
+      [[32, 120], [120, 84], false, false], [[32, 2048], [2048, 256], false, false], [[7, 5], [7, 3], true, false],
+      [[7, 5], [3, 5], false, true], [[5, 7], [3, 5], true, true], [[4, 6, 5], [4, 5, 3], false, false],
+      [[4, 5, 6], [4, 3, 5], true, true], [[1, 6, 5], [4, 5, 3], false, false], [[2, 3, 6, 5], [5, 4], false, false],
+      [[6, 5], [2, 3, 5, 4], false, false], [[1, 1], [1, 9], false, false],
+    ];
+    for (const [i, [sa, sb, ta, tb]] of cases.entries()) {
+      const [a, b] = [randoms(sa, 300 + i), randoms(sb, 400 + i)];
+      const n = tb ? sb[sb.length - 2] : sb[sb.length - 1];
+      const bias = randoms([n], 500 + i);
+      const run = () => {
+        const [x, y] = [tf.tensor(a, sa), tf.tensor(b, sb)];
+        const product = tf.matMul(x, y, ta, tb);
+        const fused = tf.fused.matMul({ a: x, b: y, transposeA: ta, transposeB: tb, bias: tf.tensor1d(bias), activation: 'relu' });
+        // Dense layers train through the fused op with a linear activation; its gradient calls BatchMatMul with
+        // transposes. (tfjs's fused gradient does not reduce broadcast batches, on any backend: values only there.)
+        if (sa.slice(0, -2).join() !== sb.slice(0, -2).join()) return [product, fused];
+        const grads = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.fused.matMul({ a: p, b: q, transposeA: ta, transposeB: tb,
+          bias: tf.tensor1d(bias) }).square().sum())([x, y]);
+        return [product, fused, ...grads];
+      };
+      const expected = await on('cpu', run);
+      const actual = await on('wasm', run);
+      expected.forEach((e, j) => assert.ok(relError(actual[j], e) <= TOL, `${sa} x ${sb} ${ta} ${tb} output ${j}: ${relError(actual[j], e)}`));
+    }
+  });
+
 test('oneDNN kernels re-read the heap after the wasm memory grows', { skip: !built && 'addon not built' }, async () => {
   await tf.setBackend('wasm');
   const heap = () => (tf.findBackend('wasm') as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;

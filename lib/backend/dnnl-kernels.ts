@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { chooseThreads } from './wasm-threads';
 
 type Shape4 = [number, number, number, number];
 
@@ -9,6 +10,8 @@ interface DnnlAddon {
   conv2dForward(heap: Float32Array, x: number, filter: number, bias: number, y: number, relu: number, ...conv: number[]): string;
   conv2dBackwardData(heap: Float32Array, dy: number, filter: number, dx: number, ...conv: number[]): string;
   conv2dBackwardWeights(heap: Float32Array, x: number, dy: number, dw: number, ...conv: number[]): string;
+  matmul(heap: Float32Array, a: number, b: number, bias: number, out: number, relu: number, batchA: number, batchB: number,
+    m: number, k: number, n: number, transposeA: number, transposeB: number): string;
   info(): { version: string; isa: number; threads: number };
 }
 
@@ -36,6 +39,8 @@ export function loadDnnl(): { addon?: DnnlAddon; why: string } {
       loadError = `the oneDNN addon is not built (${DNNL_ADDON_PATH} is missing)`;
     } else {
       process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+      // As many threads as the wasm module (see chooseThreads), unless the user set OpenMP's own.
+      process.env.OMP_NUM_THREADS ??= String(chooseThreads().threads);
       try {
         addon = require(DNNL_ADDON_PATH) as DnnlAddon;
       } catch (e) {
@@ -45,7 +50,7 @@ export function loadDnnl(): { addon?: DnnlAddon; why: string } {
   }
   if (addon == null) return { why: loadError! };
   const info = addon.info();
-  return { addon, why: `oneDNN ${info.version} kernels (${info.threads} OpenMP threads)` };
+  return { addon, why: `oneDNN ${info.version} kernels (${info.threads} OpenMP thread${info.threads === 1 ? '' : 's'})` };
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm used here (not in its public typings). */
@@ -159,7 +164,49 @@ function dnnlConv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
+/**
+ * BatchMatMul / _FusedMatMul (bias, no or ReLU activation) as one oneDNN matmul: transposed operands
+ * are read through strides (the wasm kernel copies them first), batches of 1 broadcast. Returns
+ * undefined when the shapes are outside that, so the caller delegates.
+ */
+function matMul(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean,
+                bias: tf.TensorInfo | undefined, relu: boolean): tf.TensorInfo | undefined {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return undefined;
+  const lead = (t: tf.TensorInfo) => t.shape.slice(0, -2);
+  const [ra, ca] = a.shape.slice(-2);
+  const [rb, cb] = b.shape.slice(-2);
+  const [m, k] = transposeA ? [ca, ra] : [ra, ca];
+  const [k2, n] = transposeB ? [cb, rb] : [rb, cb];
+  const batchA = tf.util.sizeFromShape(lead(a));
+  const batchB = tf.util.sizeFromShape(lead(b));
+  if (k !== k2 || m * n * k === 0) return undefined;
+  // Leading dimensions must match, or one side's must hold a single matrix (which broadcasts).
+  if (lead(a).join() !== lead(b).join() && batchA !== 1 && batchB !== 1) return undefined;
+  const outLead = tf.backend_util.assertAndGetBroadcastShape(lead(a), lead(b));
+  if (bias != null && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== n)) return undefined;
+  const out = backend.makeOutput([...outLead, m, n], 'float32');
+  addon!.matmul(heapOf(backend), offsetOf(backend, a), offsetOf(backend, b), bias == null ? -1 : offsetOf(backend, bias),
+    offsetOf(backend, out), relu ? 1 : 0, batchA, batchB, m, k, n, transposeA ? 1 : 0, transposeB ? 1 : 0);
+  return out;
+}
+
+function dnnlBatchMatMul(args: KernelArgs): tf.TensorInfo {
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
+  return matMul(args.backend as WasmBackend, a, b, transposeA, transposeB, undefined, false) ?? delegate('BatchMatMul', args);
+}
+
+function dnnl_FusedMatMul(args: KernelArgs): tf.TensorInfo {
+  const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const { transposeA, transposeB, activation } = args.attrs as unknown as tf._FusedMatMulAttrs;
+  if (preluActivationWeights != null || (activation !== 'linear' && activation !== 'relu')) return delegate('_FusedMatMul', args);
+  return matMul(args.backend as WasmBackend, a!, b!, transposeA, transposeB, bias, activation === 'relu') ??
+    delegate('_FusedMatMul', args);
+}
+
 const KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
+  BatchMatMul: dnnlBatchMatMul,
+  _FusedMatMul: dnnl_FusedMatMul,
   Conv2D: dnnlConv2D,
   FusedConv2D: dnnlFusedConv2D,
   Conv2DBackpropInput: dnnlConv2DBackpropInput,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmKernels } from './wasm-kernels';
 import { DNNL_REMEDY, loadDnnl, useDnnlKernels } from './dnnl-kernels';
-import { loadWasmModule, startWasm, wantedThreads } from './wasm-threads';
+import { chooseThreads, loadWasmModule, startWasm } from './wasm-threads';
 
 /** The tfjs backends this project knows how to set up in Node, fastest first. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -62,7 +62,7 @@ type Probe = { ok: boolean; why: string; summary: string };
 const fail = (why: string): Probe => ({ ok: false, why, summary: '' });
 
 /** Threads the wasm paths ask for (1 for wasm-1thread). */
-const threadsFor = (path: BackendPath) => (path === 'wasm-1thread' ? 1 : wantedThreads());
+const threadsFor = (path: BackendPath) => (path === 'wasm-1thread' ? 1 : chooseThreads().threads);
 
 /**
  * Starts the wasm module for `path` and says what runs. The threaded module falls back to the
@@ -81,7 +81,7 @@ async function startWasmPath(path: BackendPath): Promise<{ threads: number; simd
     started = await startWasm(1);
   }
   if (threads > 1 && started.threads < threads && !note) note = `; asked for ${threads} threads, got ${started.threads}`;
-  return { ...started, note };
+  return { ...started, note: note || (path === 'wasm-1thread' ? '' : ` (threads: ${chooseThreads().why})`) };
 }
 
 const describeWasm = (w: { threads: number; simd: boolean }) =>
@@ -115,7 +115,7 @@ async function load(path: BackendPath): Promise<Probe> {
     dnnlWhy = loaded.why;
   }
   if (path === 'wasm-threads' && threadsFor(path) < 2) {
-    return fail(`threads are off (${process.env.BN_LAB_THREADS ? 'BN_LAB_THREADS=1' : 'one core'})`);
+    return fail(`threads are off (${chooseThreads().why}; BN_LAB_THREADS=2 forces two)`);
   }
   let wasm;
   try {
@@ -131,7 +131,7 @@ async function load(path: BackendPath): Promise<Probe> {
   const base = `${describeWasm(wasm)} + bn-lab kernels`;
   if (path === 'wasm-dnnl') {
     useDnnlKernels(true);
-    return { ok: true, why: `WebAssembly + XNNPACK with ${dnnlWhy} for convolutions${wasm.note}`, summary: `${base} + ${dnnlWhy}` };
+    return { ok: true, why: `WebAssembly + XNNPACK with ${dnnlWhy} for convolutions and matrix products${wasm.note}`, summary: `${base} + ${dnnlWhy}` };
   }
   return { ok: true, why: `WebAssembly + XNNPACK${wasm.note}`, summary: base };
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 
 /** What started: the wasm module's thread count and whether its SIMD build runs. */
 export interface WasmStart {
@@ -22,18 +22,42 @@ let running: WasmStart | undefined;
 /** The thread count the running module was started with (it may run fewer). */
 let asked: number | undefined;
 
+let loadChoice: ThreadChoice | undefined;
+
+/** How many threads to use and why (for initBackend's report). */
+export interface ThreadChoice {
+  threads: number;
+  why: string;
+}
+
 /**
- * Threads to ask for: BN_LAB_THREADS, else every core up to 8. tfjs itself would take half the
- * cores (it assumes hyper-threads), which is 1 on the 2-core machines this project runs on.
+ * Threads to ask for: BN_LAB_THREADS, else the cores other processes leave idle (cores minus the
+ * 1-minute load average, rounded; at least 1, at most 8). Threads help only on free cores: on a
+ * busy machine a thread pool waits for its slowest, preempted thread at every op, which made
+ * small ops 5-10x slower in measurements here. tfjs itself would take half the cores (it assumes
+ * hyper-threads), which is 1 on the 2-core machines this project runs on.
  */
-export function wantedThreads(): number {
+export function chooseThreads(): ThreadChoice {
   const raw = process.env[THREADS_VAR]?.trim();
+  // Decided once per process from the load: a later change would restart the wasm module, which
+  // disposes every wasm tensor (BN_LAB_THREADS, set on purpose, is honoured when it changes).
+  if (!raw && loadChoice) return loadChoice;
   if (raw) {
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 1) throw new Error(`${THREADS_VAR}='${raw}' is not a thread count; use a whole number >= 1, or unset it.`);
-    return Math.min(n, MAX_WASM_THREADS);
+    return { threads: Math.min(n, MAX_WASM_THREADS), why: `${THREADS_VAR}=${n}` };
   }
-  return Math.max(1, Math.min(MAX_WASM_THREADS, availableParallelism()));
+  const cores = availableParallelism();
+  const load = loadavg()[0];
+  const idle = Math.round(cores - load);
+  const threads = Math.max(1, Math.min(MAX_WASM_THREADS, cores, idle));
+  loadChoice = { threads, why: threads < Math.min(cores, MAX_WASM_THREADS) ? `load ${load.toFixed(1)} on ${cores} cores` : `${cores} cores` };
+  return loadChoice;
+}
+
+/** The thread count of chooseThreads, for callers that need only the number. */
+export function wantedThreads(): number {
+  return chooseThreads().threads;
 }
 
 /** Loads tfjs-backend-wasm once and keeps its backend factory, so the backend can be re-created. */

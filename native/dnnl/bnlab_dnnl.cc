@@ -11,6 +11,7 @@
 #include <omp.h>
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -270,6 +271,47 @@ napi_value Conv2dBackwardWeights(napi_env env, napi_callback_info info) {
   });
 }
 
+// matmul(heap, a, b, bias (-1: none), out, relu (0/1), batchA, batchB, M, K, N, transposeA, transposeB) -> implementation
+// out[i] = op(a[i]) x op(b[i]) (+ bias) for each batch i; a batch of 1 broadcasts. Transposes are
+// strides, so nothing is copied.
+napi_value Matmul(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    Heap heap(a, 0);
+    bool with_bias = a.number(3) >= 0;
+    bool relu = a.number(5) != 0;
+    int64_t ba = a.integer(6), bb = a.integer(7), m = a.integer(8), k = a.integer(9), n = a.integer(10);
+    bool ta = a.number(11) != 0, tb = a.number(12) != 0;
+    int64_t batch = std::max(ba, bb);
+    if ((ba != batch && ba != 1) || (bb != batch && bb != 1)) throw Error{"matmul: batch sizes do not broadcast"};
+    memory::desc src({ba, m, k}, dt::f32, ta ? memory::dims{m * k, 1, m} : memory::dims{m * k, k, 1});
+    memory::desc weights({bb, k, n}, dt::f32, tb ? memory::dims{k * n, 1, k} : memory::dims{k * n, n, 1});
+    memory::desc bias({1, 1, n}, dt::f32, memory::dims{n, n, 1});
+    memory::desc dst({batch, m, n}, dt::f32, memory::dims{m * n, n, 1});
+    std::string key = "m" + std::to_string(with_bias) + std::to_string(relu) + std::to_string(ta) + std::to_string(tb);
+    for (int64_t v : {ba, bb, m, k, n}) key += "," + std::to_string(v);
+    auto &entry = cached(key, [&] {
+      auto d = with_bias ? dnnl::matmul::desc(src, weights, bias, dst) : dnnl::matmul::desc(src, weights, dst);
+      dnnl::primitive_attr attr;
+      if (relu) {
+        dnnl::post_ops ops;
+        ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+        attr.set_post_ops(ops);
+      }
+      dnnl::matmul::primitive_desc pd(d, attr, cpu_engine());
+      return Cached{dnnl::matmul(pd), pd.impl_info_str()};
+    });
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, memory(src, cpu_engine(), heap.at(a.number(1), ba * m * k))},
+        {DNNL_ARG_WEIGHTS, memory(weights, cpu_engine(), heap.at(a.number(2), bb * k * n))},
+        {DNNL_ARG_DST, memory(dst, cpu_engine(), heap.at(a.number(4), batch * m * n))}};
+    if (with_bias) args.emplace(DNNL_ARG_BIAS, memory(bias, cpu_engine(), heap.at(a.number(3), n)));
+    entry.prim.execute(cpu_stream(), args);
+    cpu_stream().wait();
+    return string_value(env, entry.impl);
+  });
+}
+
 // info() -> { version, threads }: what the runtime reports, for initBackend's description.
 napi_value Info(napi_env env, napi_callback_info) {
   return guarded(env, [&] {
@@ -293,6 +335,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dForward", nullptr, Conv2dForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackwardData", nullptr, Conv2dBackwardData, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackwardWeights", nullptr, Conv2dBackwardWeights, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
