@@ -229,3 +229,45 @@ test('a seeded LeNet+BN trains to the same losses on wasm as on cpu, without lea
   }
   assert.ok(wasm.tensors.slice(1).every((n) => n === wasm.tensors[1]), `numTensors per epoch: ${wasm.tensors}`);
 });
+
+test('wasm Identity and same-dtype Cast share the buffer; each handle survives disposing the other', async () => {
+  await tf.setBackend('wasm');
+  const ids = tf.engine().backend.numDataIds();
+  const x = tf.tensor2d([[1.5, -2], [3, 4]]);
+  const clone = tf.clone(x);
+  const same = tf.cast(x, 'float32');
+  const asInt = tf.cast(x, 'int32');
+  assert.equal(tf.engine().backend.numDataIds(), ids + 2, 'clone and same-dtype cast add no buffer; int32 cast adds one');
+  x.dispose();
+  assert.deepEqual(Array.from(clone.dataSync()), [1.5, -2, 3, 4]);
+  clone.dispose();
+  assert.deepEqual(Array.from(same.dataSync()), [1.5, -2, 3, 4]);
+  assert.deepEqual(Array.from(asInt.dataSync()), [1, -2, 3, 4]);
+  tf.dispose([same, asInt]);
+  assert.equal(tf.engine().backend.numDataIds(), ids);
+  // A variable's assign swaps buffers, so a clone taken before keeps the old values.
+  const v = tf.variable(tf.tensor1d([1, 2]));
+  const before = tf.clone(v);
+  v.assign(tf.tensor1d([5, 6]));
+  assert.deepEqual(Array.from(before.dataSync()), [1, 2]);
+  tf.dispose([v, before]);
+});
+
+test('wasm FusedBatchNorm matches cpu: per-channel statistics with and without offset/scale, and the stock path', async () => {
+  const cases: Array<{ x: number[]; stats: number[]; offset: boolean; scale: boolean }> = [
+    { x: [32, 8, 8, 16], stats: [16], offset: true, scale: true }, { x: [5, 7], stats: [7], offset: false, scale: true },
+    { x: [3, 4, 4, 6], stats: [1, 1, 1, 6], offset: true, scale: false }, { x: [2, 3, 5], stats: [5], offset: false, scale: false },
+    // Not per channel: the stock kernel's broadcasting path.
+    { x: [4, 6], stats: [4, 1], offset: true, scale: true },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const x = randoms(c.x, 1300 + i);
+    const [mean, offset, scale] = [1, 2, 3].map((k) => randoms(c.stats, 1300 + 10 * k + i));
+    const variance = randoms(c.stats, 1350 + i).map((v) => v * v + 0.1);
+    const run = () => tf.batchNorm(tf.tensor(x, c.x), tf.tensor(mean, c.stats), tf.tensor(variance, c.stats),
+      c.offset ? tf.tensor(offset, c.stats) : undefined, c.scale ? tf.tensor(scale, c.stats) : undefined, 1e-3);
+    const [expected] = await on('cpu', run);
+    const [actual] = await on('wasm', run);
+    assert.ok(relError(actual, expected) <= 1e-6, `${JSON.stringify(c)}: ${relError(actual, expected)}`);
+  }
+});
