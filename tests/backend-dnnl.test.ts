@@ -169,6 +169,33 @@ test('oneDNN BatchMatMul and _FusedMatMul match cpu: transposes, batches, broadc
     }
   });
 
+test('native MaxPoolGrad and FusedBatchNorm match cpu (windows, strides, padding, ties; per-channel and stock statistics)',
+  { skip: !built && 'addon not built' }, async () => {
+    const pools: Array<{ shape: Shape4; k: [number, number]; s: [number, number]; pad: 'valid' | 'same' | number; ties?: boolean }> = [];
+    for (const shape of [[2, 8, 8, 3], [1, 7, 9, 5], [3, 5, 5, 1]] as Shape4[]) {
+      for (const [k, st] of [[[2, 2], [2, 2]], [[3, 3], [2, 2]], [[3, 3], [1, 1]], [[2, 3], [3, 1]]] as Array<[[number, number], [number, number]]>) {
+        for (const pad of ['valid', 'same', 1] as const) if (pad !== 1 || (k[0] >= 3 && k[1] >= 3)) pools.push({ shape, k, s: st, pad });
+      }
+    }
+    pools.push({ shape: [2, 8, 8, 4], k: [2, 2], s: [2, 2], pad: 'same', ties: true });
+    for (const [i, c] of pools.entries()) {
+      const x = randoms(c.shape, 2200 + i).map((v) => (c.ties ? Math.max(0, Math.round(v * 2) / 2) : v));
+      const run = () => tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, c.k, c.s, c.pad).square().sum())(tf.tensor4d(x, c.shape));
+      const [expected] = await on('cpu', run);
+      const [actual] = await on('wasm', run);
+      assert.ok(relError(actual, expected) <= TOL, `maxPool ${JSON.stringify(c)}: ${relError(actual, expected)}`);
+    }
+    for (const [i, [xs, stats, withOffset]] of ([[[32, 8, 8, 16], [16], true], [[5, 7], [7], false], [[4, 6], [4, 1], true]] as const).entries()) {
+      const [x, mean, offset, scale] = [xs, stats, stats, stats].map((sh, k) => randoms([...sh], 2300 + 10 * k + i));
+      const variance = randoms([...stats], 2390 + i).map((v) => v * v + 0.1);
+      const run = () => tf.batchNorm(tf.tensor(x, [...xs]), tf.tensor(mean, [...stats]), tf.tensor(variance, [...stats]),
+        withOffset ? tf.tensor(offset, [...stats]) : undefined, tf.tensor(scale, [...stats]), 1e-3);
+      const [expected] = await on('cpu', run);
+      const [actual] = await on('wasm', run);
+      assert.ok(relError(actual, expected) <= 1e-6, `batchNorm ${xs} / ${stats}: ${relError(actual, expected)}`);
+    }
+  });
+
 test('oneDNN kernels re-read the heap after the wasm memory grows', { skip: !built && 'addon not built' }, async () => {
   await tf.setBackend('wasm');
   const heap = () => (tf.findBackend('wasm') as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;

@@ -12,6 +12,9 @@ interface DnnlAddon {
   conv2dBackwardWeights(heap: Float32Array, x: number, dy: number, dw: number, ...conv: number[]): string;
   matmul(heap: Float32Array, a: number, b: number, bias: number, out: number, relu: number, batchA: number, batchB: number,
     m: number, k: number, n: number, transposeA: number, transposeB: number): string;
+  maxPoolGrad(heap: Float32Array, x: number, dy: number, dx: number, ...pool: number[]): string;
+  batchNorm(heap: Float32Array, x: number, y: number, rows: number, channels: number, mean: number, variance: number,
+    offset: number, scale: number, epsilon: number): string;
   info(): { version: string; isa: number; threads: number };
 }
 
@@ -204,7 +207,42 @@ function dnnl_FusedMatMul(args: KernelArgs): tf.TensorInfo {
     delegate('_FusedMatMul', args);
 }
 
+/** MaxPoolGrad as the project's wasm kernel computes it (first maximum wins), in C++ over batches in parallel. */
+function dnnlMaxPoolGrad(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as WasmBackend;
+  const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
+  if (input.dtype !== 'float32' || dy.dtype !== 'float32' || input.shape.length !== 4) return delegate('MaxPoolGrad', args);
+  const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, filterSize, strides, 1, pad, dimRoundingMode);
+  if (dy.shape.join() !== info.outShape.join()) return delegate('MaxPoolGrad', args);
+  const out = backend.makeOutput(input.shape, 'float32');
+  if (tf.util.sizeFromShape(input.shape) === 0) return out;
+  addon!.maxPoolGrad(heapOf(backend), offsetOf(backend, input), offsetOf(backend, dy), offsetOf(backend, out),
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
+  return out;
+}
+
+/** FusedBatchNorm with per-channel statistics (as BN layers send them) in one C++ pass; the rest delegates. */
+function dnnlFusedBatchNorm(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as WasmBackend;
+  const { x, mean, variance, offset, scale } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const { varianceEpsilon } = args.attrs as unknown as tf.FusedBatchNormAttrs;
+  const channels = x!.shape[x!.shape.length - 1] ?? 0;
+  const perChannel = (t: tf.TensorInfo | undefined) => t == null ||
+    (t.dtype === 'float32' && tf.util.sizeFromShape(t.shape) === channels && (t.shape.length === 1 || t.shape[t.shape.length - 1] === channels));
+  const size = tf.util.sizeFromShape(x!.shape);
+  if (x!.dtype !== 'float32' || size === 0 || ![mean, variance, offset, scale].every(perChannel)) return delegate('FusedBatchNorm', args);
+  const out = backend.makeOutput(x!.shape, 'float32');
+  const at = (t: tf.TensorInfo | undefined) => (t == null ? -1 : offsetOf(backend, t));
+  addon!.batchNorm(heapOf(backend), offsetOf(backend, x!), offsetOf(backend, out), size / channels, channels,
+    at(mean), at(variance), at(offset), at(scale), varianceEpsilon);
+  return out;
+}
+
 const KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
+  MaxPoolGrad: dnnlMaxPoolGrad,
+  FusedBatchNorm: dnnlFusedBatchNorm,
   BatchMatMul: dnnlBatchMatMul,
   _FusedMatMul: dnnl_FusedMatMul,
   Conv2D: dnnlConv2D,

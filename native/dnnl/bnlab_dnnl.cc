@@ -12,7 +12,10 @@
 
 #include <cstdint>
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <limits>
+#include <vector>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -312,6 +315,84 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
   });
 }
 
+// maxPoolGrad(heap, x, dy, dx, n, h, w, c, oh, ow, fh, fw, sh, sw, pad_top, pad_left)
+// dx = dy routed to each window's first maximum per channel (row-major, strictly greater wins: tfjs's
+// cpu semantics, which oneDNN's workspace-based backward does not promise). Batches in parallel:
+// their dx regions are disjoint, so the result does not depend on the thread count.
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    Heap heap(a, 0);
+    int64_t n = a.integer(4), h = a.integer(5), w = a.integer(6), c = a.integer(7), oh = a.integer(8), ow = a.integer(9);
+    int64_t fh = a.integer(10), fw = a.integer(11), sh = a.integer(12), sw = a.integer(13), pt = a.integer(14), pl = a.integer(15);
+    const float *x = static_cast<const float *>(heap.at(a.number(1), n * h * w * c));
+    const float *dy = static_cast<const float *>(heap.at(a.number(2), n * oh * ow * c));
+    float *dx = static_cast<float *>(heap.at(a.number(3), n * h * w * c));
+#pragma omp parallel for schedule(static)
+    for (int64_t b = 0; b < n; b++) {
+      std::vector<float> best(c);
+      std::vector<int64_t> where(c);
+      std::memset(dx + b * h * w * c, 0, sizeof(float) * h * w * c);
+      for (int64_t i = 0; i < oh; i++) {
+        int64_t h0 = i * sh - pt;
+        for (int64_t j = 0; j < ow; j++) {
+          int64_t w0 = j * sw - pl;
+          std::fill(best.begin(), best.end(), -std::numeric_limits<float>::infinity());
+          std::fill(where.begin(), where.end(), -1);
+          for (int64_t y = std::max<int64_t>(0, h0); y < std::min(h, h0 + fh); y++) {
+            for (int64_t z = std::max<int64_t>(0, w0); z < std::min(w, w0 + fw); z++) {
+              int64_t base = ((b * h + y) * w + z) * c;
+              for (int64_t k = 0; k < c; k++) {
+                if (x[base + k] > best[k]) {
+                  best[k] = x[base + k];
+                  where[k] = base + k;
+                }
+              }
+            }
+          }
+          const float *g = dy + ((b * oh + i) * ow + j) * c;
+          for (int64_t k = 0; k < c; k++) {
+            if (where[k] >= 0) dx[where[k]] += g[k];
+          }
+        }
+      }
+    }
+    return string_value(env, "bn-lab");
+  });
+}
+
+// batchNorm(heap, x, y, rows, channels, mean, variance, offset (-1: none), scale (-1: none), epsilon)
+// y = x * a[c] + b[c] with a = scale / sqrt(variance + eps), b = offset - mean * a: FusedBatchNorm
+// with per-channel statistics over a channels-last tensor, in one pass.
+napi_value BatchNorm(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    Heap heap(a, 0);
+    int64_t rows = a.integer(3), c = a.integer(4);
+    const float *x = static_cast<const float *>(heap.at(a.number(1), rows * c));
+    float *y = static_cast<float *>(heap.at(a.number(2), rows * c));
+    const float *mean = static_cast<const float *>(heap.at(a.number(5), c));
+    const float *var = static_cast<const float *>(heap.at(a.number(6), c));
+    const float *offset = a.number(7) < 0 ? nullptr : static_cast<const float *>(heap.at(a.number(7), c));
+    const float *scale = a.number(8) < 0 ? nullptr : static_cast<const float *>(heap.at(a.number(8), c));
+    double eps = a.number(9);
+    std::vector<float> mul(c), add(c);
+    for (int64_t k = 0; k < c; k++) {
+      double m = (scale ? scale[k] : 1.0) / std::sqrt(static_cast<double>(var[k]) + eps);
+      mul[k] = static_cast<float>(m);
+      add[k] = static_cast<float>((offset ? offset[k] : 0.0) - mean[k] * m);
+    }
+    const float *pm = mul.data(), *pa = add.data();
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < rows; r++) {
+      const float *xr = x + r * c;
+      float *yr = y + r * c;
+      for (int64_t k = 0; k < c; k++) yr[k] = xr[k] * pm[k] + pa[k];
+    }
+    return string_value(env, "bn-lab");
+  });
+}
+
 // info() -> { version, threads }: what the runtime reports, for initBackend's description.
 napi_value Info(napi_env env, napi_callback_info) {
   return guarded(env, [&] {
@@ -336,6 +417,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dBackwardData", nullptr, Conv2dBackwardData, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackwardWeights", nullptr, Conv2dBackwardWeights, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
