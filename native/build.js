@@ -56,7 +56,8 @@ function build() {
   if (missing) return { ok: false, why: missing };
   fs.mkdirSync(path.dirname(output), { recursive: true });
   const tmp = `${output}.${process.pid}.tmp`;
-  const args = ['-O2', '-std=c++17', '-shared', '-fPIC', '-fvisibility=hidden',
+  // -ffp-contract=off: no fused multiply-adds, so the Adam loop rounds exactly as tfjs's separate ops do.
+  const args = ['-O2', '-std=c++17', '-shared', '-fPIC', '-fvisibility=hidden', '-ffp-contract=off',
     '-DNODE_GYP_MODULE_NAME=bnlab_dnnl', '-DNAPI_VERSION=8', `-I${napiInclude}`,
     ...prefixes.map((p) => `-I${path.join(p, 'include')}`), source, '-o', tmp,
     ...prefixes.flatMap((p) => [`-L${path.join(p, 'lib')}`, `-Wl,-rpath,${path.join(p, 'lib')}`]), '-ldnnl'];

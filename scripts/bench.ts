@@ -50,6 +50,11 @@ interface Result {
   batch: number;
   steps: number;
   msPerStep: number;
+  /**
+   * Median CPU time of this process per step (all its threads): on a shared machine wall time
+   * depends on what else runs, CPU time much less; with one thread it is the step's cost on a free core.
+   */
+  cpuMsPerStep?: number;
   imagesPerSec: number;
   evalImagesPerSec: number;
   peakRssMB?: number;
@@ -94,11 +99,15 @@ async function benchTfjs(f: Family, backend: BackendPath, steps: number, warmup:
   };
   for (let i = 0; i < warmup; i++) await model.trainOnBatch(x, y);
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   for (let i = 0; i < steps; i++) {
     // trainOnBatch awaits the loss, so each step is complete when it resolves.
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await model.trainOnBatch(x, y);
+    const c = process.cpuUsage(c0);
     times.push(performance.now() - t0);
+    cpuTimes.push((c.user + c.system) / 1000);
     sample();
   }
   // The median step, so another process's burst on a shared machine does not skew the figure.
@@ -119,7 +128,7 @@ async function benchTfjs(f: Family, backend: BackendPath, steps: number, warmup:
   model.dispose();
   return {
     family: f.name, engine: `tfjs-${backend}`, batch: f.batch, steps,
-    msPerStep, imagesPerSec: (f.batch * 1000) / msPerStep,
+    msPerStep, cpuMsPerStep: median(cpuTimes), imagesPerSec: (f.batch * 1000) / msPerStep,
     evalImagesPerSec: (f.batch * evalSteps * 1000) / evalMs,
     peakRssMB: peakRss / 2 ** 20, peakTensorMB: peakTensor / 2 ** 20,
   };
@@ -227,7 +236,7 @@ async function main(): Promise<void> {
       const steps = backend === 'cpu' ? Math.max(2, Math.ceil(args.steps / 5)) : args.steps;
       const warmup = backend === 'cpu' ? 1 : args.warmup;
       const r = await benchTfjs(f, backend, steps, warmup);
-      console.error(`  ${f.name}: ${fmt(r.imagesPerSec)} img/s, ${fmt(r.msPerStep, 1)} ms/step`);
+      console.error(`  ${f.name}: ${fmt(r.imagesPerSec)} img/s, ${fmt(r.msPerStep, 1)} ms/step (CPU ${fmt(r.cpuMsPerStep, 1)} ms)`);
       results.push(r);
     }
   }

@@ -4,9 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { dilateFilter, on, Pad, randoms, relError, Shape4, TOL } from './helpers/backends';
+import { dilateFilter, on, Pad, randoms, relError, Shape4, TOL, trainWithAdam } from './helpers/backends';
 import { describeBackend, initBackend } from '../lib/backend/select';
 import { DNNL_ADDON_PATH, DNNL_KERNEL_NAMES } from '../lib/backend/dnnl-kernels';
+import { useFusedAdam } from '../lib/backend/fused-adam';
 
 const root = resolve(__dirname, '../..');
 // native/build.js is plain JS outside the compiled tree (it runs at install, before tsc).
@@ -260,6 +261,19 @@ test('a conv net trains on the oneDNN path as on cpu, leaks nothing, and reruns 
     assert.deepEqual(again.losses, fast.losses, 'same seed, same backend: same losses');
     assert.deepEqual(again.weights, fast.weights, 'same seed, same backend: same weights');
   });
+
+test('the native Adam loop is bit-identical to tfjs Adam on the oneDNN path', { skip: !built && 'addon not built' }, async () => {
+  await tf.setBackend('wasm');
+  try {
+    const stock = await trainWithAdam(false);
+    const fused = await trainWithAdam(true);
+    assert.deepEqual(fused.losses, stock.losses);
+    assert.deepEqual(fused.weights, stock.weights);
+    assert.deepEqual(fused.state, stock.state);
+  } finally {
+    useFusedAdam(true);
+  }
+});
 
 test('describeBackend names the oneDNN kernels when they run', { skip: !built && 'addon not built' }, async () => {
   assert.match(describeBackend(await initBackend('wasm-dnnl')), /backend wasm: wasm \(SIMD, \d+ threads?\) \+ bn-lab kernels \+ oneDNN/);

@@ -1,9 +1,10 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { Backend, on, Pad, randoms, relError, Shape4, TOL } from './helpers/backends';
+import { Backend, on, Pad, randoms, relError, Shape4, TOL, trainWithAdam } from './helpers/backends';
 import { initBackend } from '../lib/backend/select';
 import { registerWasmKernels } from '../lib/backend/wasm-kernels';
+import { useFusedAdam } from '../lib/backend/fused-adam';
 import { buildLeNet } from '../lib/models';
 import { compileClassifier } from '../lib/training/fit';
 
@@ -269,5 +270,19 @@ test('wasm FusedBatchNorm matches cpu: per-channel statistics with and without o
     const [expected] = await on('cpu', run);
     const [actual] = await on('wasm', run);
     assert.ok(relError(actual, expected) <= 1e-6, `${JSON.stringify(c)}: ${relError(actual, expected)}`);
+  }
+});
+
+test('the fused Adam update gives bit-identical weights and optimizer state to tfjs Adam, in far fewer kernel calls', async () => {
+  await tf.setBackend('wasm');
+  try {
+    const stock = await trainWithAdam(false);
+    const fused = await trainWithAdam(true);
+    assert.deepEqual(fused.losses, stock.losses);
+    assert.deepEqual(fused.weights, stock.weights);
+    assert.deepEqual(fused.state, stock.state, 'moments, their names and the iteration count');
+    assert.ok(fused.kernels < stock.kernels * 0.75, `kernel calls per step: fused ${fused.kernels}, stock ${stock.kernels}`);
+  } finally {
+    useFusedAdam(true);
   }
 });

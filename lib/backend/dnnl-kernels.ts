@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chooseThreads } from './wasm-threads';
+import { setNativeAdam } from './fused-adam';
 
 type Shape4 = [number, number, number, number];
 
@@ -15,6 +16,8 @@ interface DnnlAddon {
   maxPoolGrad(heap: Float32Array, x: number, dy: number, dx: number, ...pool: number[]): string;
   batchNorm(heap: Float32Array, x: number, y: number, rows: number, channels: number, mean: number, variance: number,
     offset: number, scale: number, epsilon: number): string;
+  adam(heap: Float32Array, n: number, value: number, m: number, v: number, g: number, c1: number, c2: number,
+    newM: number, newV: number, newValue: number, beta1: number, beta2: number, epsilon: number, learningRate: number): string;
   info(): { version: string; isa: number; threads: number };
 }
 
@@ -264,6 +267,13 @@ export function useDnnlKernels(on: boolean): void {
   if (on) {
     const loaded = loadDnnl();
     if (loaded.addon == null) throw new Error(`${loaded.why}. ${DNNL_REMEDY}`);
+    setNativeAdam((backend, n, inputs, outputs, attrs) => {
+      const wasm = backend as WasmBackend;
+      const at = (t: tf.TensorInfo) => offsetOf(wasm, t);
+      addon!.adam(heapOf(wasm), n, ...inputs.map(at) as [number, number, number, number, number, number],
+        ...outputs.map(at) as [number, number, number], attrs.beta1, attrs.beta2, attrs.epsilon, attrs.learningRate);
+      return true;
+    });
     for (const [kernelName, kernelFunc] of Object.entries(KERNELS)) {
       const current = tf.getKernel(kernelName, 'wasm');
       prior.set(kernelName, current);
@@ -271,6 +281,7 @@ export function useDnnlKernels(on: boolean): void {
       tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc, setupFunc: current?.setupFunc });
     }
   } else {
+    setNativeAdam(undefined);
     for (const [kernelName, config] of prior) {
       tf.unregisterKernel(kernelName, 'wasm');
       if (config != null) tf.registerKernel(config);

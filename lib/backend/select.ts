@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmKernels } from './wasm-kernels';
 import { DNNL_REMEDY, loadDnnl, useDnnlKernels } from './dnnl-kernels';
+import { useFusedAdam } from './fused-adam';
 import { chooseThreads, loadWasmModule, startWasm } from './wasm-threads';
 
 /** The tfjs backends this project knows how to set up in Node, fastest first. */
@@ -151,6 +152,7 @@ async function use(path: BackendPath, summary: string, reason: string): Promise<
     registerWasmKernels();
     await startWasmPath(path);
     useDnnlKernels(path === 'wasm-dnnl');
+    useFusedAdam(true);
   } else if (tf.getBackend() !== path) {
     await activate(path as BackendName);
   }

@@ -393,6 +393,45 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
   });
 }
 
+// adam(heap, n, value, m, v, g, oneMinusAccBeta1, oneMinusAccBeta2, newM, newV, newValue, beta1, beta2, epsilon, lr)
+// One Adam step for one variable, float32 step by step exactly as tfjs's AdamOptimizer's ops round
+// (and as lib/backend/fused-adam.ts's JavaScript loop; built with -ffp-contract=off, so no FMA).
+napi_value Adam(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    Heap heap(a, 0);
+    int64_t n = a.integer(1);
+    const float *w = static_cast<const float *>(heap.at(a.number(2), n));
+    const float *m = static_cast<const float *>(heap.at(a.number(3), n));
+    const float *v = static_cast<const float *>(heap.at(a.number(4), n));
+    const float *g = static_cast<const float *>(heap.at(a.number(5), n));
+    const float bc1 = *static_cast<const float *>(heap.at(a.number(6), 1));
+    const float bc2 = *static_cast<const float *>(heap.at(a.number(7), 1));
+    float *m2 = static_cast<float *>(heap.at(a.number(8), n));
+    float *v2 = static_cast<float *>(heap.at(a.number(9), n));
+    float *w2 = static_cast<float *>(heap.at(a.number(10), n));
+    double beta1 = a.number(11), beta2 = a.number(12);
+    const float b1 = static_cast<float>(beta1), nb1 = static_cast<float>(1 - beta1);
+    const float b2 = static_cast<float>(beta2), nb2 = static_cast<float>(1 - beta2);
+    const float eps = static_cast<float>(a.number(13)), step = static_cast<float>(-a.number(14));
+#pragma omp parallel for schedule(static) if (n > (1 << 16))
+    for (int64_t i = 0; i < n; i++) {
+      float gi = g[i];
+      float mi = m[i] * b1 + gi * nb1;
+      float gg = gi * gi;
+      float vi = v[i] * b2 + gg * nb2;
+      float mh = mi / bc1;
+      float vh = vi / bc2;
+      float denom = std::sqrt(vh) + eps;
+      float update = (mh / denom) * step;
+      m2[i] = mi;
+      v2[i] = vi;
+      w2[i] = update + w[i];
+    }
+    return string_value(env, "bn-lab");
+  });
+}
+
 // info() -> { version, threads }: what the runtime reports, for initBackend's description.
 napi_value Info(napi_env env, napi_callback_info) {
   return guarded(env, [&] {
@@ -419,6 +458,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
