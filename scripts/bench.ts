@@ -282,6 +282,26 @@ async function main(): Promise<void> {
     `${autoPath ? `; auto = ${autoPath}` : ''})`);
   printTable(rows);
 
+  // The same comparison in CPU time per step (all threads of the process): on a shared machine wall
+  // time depends on what else runs; CPU time of single-threaded runs is the work per step.
+  const cpuRatios: Record<string, Record<string, number>> = {};
+  if (torchEngines.length) {
+    const cpuRows = [['family (batch)', ...engines.map((e) => `${e} CPU ms`), ...tfjsEngines.map((e) => `torch-1t/${e} CPU`)]];
+    for (const f of families) {
+      const get = (e: string) => results.find((r) => r.engine === e && r.family === f.name);
+      const torch1 = get('torch-1t')?.cpuMsPerStep;
+      cpuRatios[f.name] = {};
+      for (const e of tfjsEngines) {
+        const ours = get(e)?.cpuMsPerStep;
+        if (ours && torch1) cpuRatios[f.name][e] = torch1 / ours;
+      }
+      cpuRows.push([`${f.label} (${f.batch})`, ...engines.map((e) => fmt(get(e)?.cpuMsPerStep, 1)),
+        ...tfjsEngines.map((e) => fmt(cpuRatios[f.name][e], 2))]);
+    }
+    console.log('\nCPU time per training step (ms, all threads) and PyTorch 1 thread\'s CPU time as a fraction of ours');
+    printTable(cpuRows);
+  }
+
   const estimates: Record<string, Record<string, Record<string, number>>> = {};
   const estRows = [['engine', 'profile', 'nb1', 'nb2', 'nb3', 'nb4', 'nb5', 'total']];
   for (const e of engines) {
@@ -303,7 +323,7 @@ async function main(): Promise<void> {
   const file = resolve(outDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify({
     date: new Date().toISOString(), tfjs: tf.version_core, torch: torchVersion, backends: backendsUsed, autoPath,
-    args, results, ratios, estimates, notes, load: loadavg(),
+    args, results, ratios, cpuRatios, estimates, notes, load: loadavg(),
   }, null, 2));
   console.log(`\nwrote ${file}`);
 }
