@@ -197,6 +197,33 @@ test('native MaxPoolGrad and FusedBatchNorm match cpu (windows, strides, padding
     }
   });
 
+test('the native FusedBatchNorm gradient matches cpu for all five inputs, and through moments as BN layers train',
+  { skip: !built && 'addon not built' }, async () => {
+    // (tfjs's gradient cannot run without offset or scale on any backend: its tape meets the missing input.)
+    for (const [i, xs] of [[8, 6, 6, 16], [32, 7], [4, 5, 3]].entries()) {
+      const c = xs[xs.length - 1];
+      const [x, mean, offset, scale, dy] = [xs, [c], [c], [c], xs].map((sh, k) => randoms(sh, 2500 + 10 * k + i));
+      const variance = randoms([c], 2590 + i).map((v) => v * v + 0.1);
+      const direct = () => tf.grads((tx: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, g: tf.Tensor) => tf.batchNorm(tx, m, v, o, g, 1e-3))(
+        [tf.tensor(x, xs), tf.tensor1d(mean), tf.tensor1d(variance), tf.tensor1d(offset), tf.tensor1d(scale)], tf.tensor(dy, xs));
+      const axes = xs.slice(0, -1).map((_, k) => k);
+      const throughMoments = () => tf.grads((tx: tf.Tensor, g: tf.Tensor) => {
+        const { mean: m, variance: v } = tf.moments(tx, axes);
+        return tf.batchNorm(tx, m, v, tf.tensor1d(offset), g, 1e-3);
+      })([tf.tensor(x, xs), tf.tensor1d(scale)], tf.tensor(dy, xs));
+      for (const [name, run] of [['direct', direct], ['through moments', throughMoments]] as const) {
+        const expected = await on('cpu', run);
+        const actual = await on('wasm', run);
+        expected.forEach((e, j) => assert.ok(relError(actual[j], e) <= TOL, `${xs} ${name} input ${j}: ${relError(actual[j], e)}`));
+      }
+      // The kernel without scale equals the kernel with a scale of ones.
+      const kernel = (withScale: boolean) => () => tf.engine().runKernel('BnLabBatchNormGrad', {
+        x: tf.tensor(x, xs), dy: tf.tensor(dy, xs), mean: tf.tensor1d(mean), variance: tf.tensor1d(variance),
+        ...(withScale ? { scale: tf.ones([c]) } : {}) }, { varianceEpsilon: 1e-3 }) as tf.Tensor[];
+      assert.deepEqual(await on('wasm', kernel(false)), await on('wasm', kernel(true)));
+    }
+  });
+
 test('oneDNN kernels re-read the heap after the wasm memory grows', { skip: !built && 'addon not built' }, async () => {
   await tf.setBackend('wasm');
   const heap = () => (tf.findBackend('wasm') as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;

@@ -18,6 +18,8 @@ interface DnnlAddon {
     offset: number, scale: number, epsilon: number): string;
   adam(heap: Float32Array, n: number, value: number, m: number, v: number, g: number, c1: number, c2: number,
     newM: number, newV: number, newValue: number, beta1: number, beta2: number, epsilon: number, learningRate: number): string;
+  batchNormGrad(heap: Float32Array, x: number, dy: number, mean: number, variance: number, scale: number, rows: number,
+    channels: number, epsilon: number, dx: number, dmean: number, dvariance: number, dscale: number, doffset: number): string;
   info(): { version: string; isa: number; threads: number };
 }
 
@@ -243,6 +245,44 @@ function dnnlFusedBatchNorm(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
+const BN_GRAD_KERNEL = 'BnLabBatchNormGrad';
+
+/** The five partial derivatives of FusedBatchNorm (see the addon's batchNormGrad), outputs shaped like x and mean. */
+function batchNormGradKernel(args: KernelArgs): tf.TensorInfo[] {
+  const backend = args.backend as WasmBackend;
+  const { x, dy, mean, variance, scale } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const { varianceEpsilon } = args.attrs as unknown as tf.FusedBatchNormAttrs;
+  const channels = x!.shape[x!.shape.length - 1];
+  const outs = [backend.makeOutput(x!.shape, 'float32'), ...[0, 1, 2, 3].map(() => backend.makeOutput(mean!.shape, 'float32'))];
+  const at = (t: tf.TensorInfo) => offsetOf(backend, t);
+  addon!.batchNormGrad(heapOf(backend), at(x!), at(dy!), at(mean!), at(variance!), scale == null ? -1 : at(scale),
+    tf.util.sizeFromShape(x!.shape) / channels, channels, varianceEpsilon, ...outs.map(at) as [number, number, number, number, number]);
+  return outs;
+}
+
+let stockBatchNormGrad: tf.GradConfig | undefined;
+
+/**
+ * FusedBatchNorm's gradient as one native kernel on wasm when the statistics are per channel (BN
+ * layers), instead of tfjs's ~20 elementwise ops and reductions; anything else, and every other
+ * backend, keeps tfjs's gradient. (Gradients are registered for all backends, so this decides per call.)
+ */
+function fusedBatchNormGrad(dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap): Record<string, () => tf.Tensor> {
+  const [x, mean, variance, scale] = saved;
+  const channels = x.shape[x.shape.length - 1];
+  const perChannel = (t: tf.Tensor | undefined) => t == null ||
+    (t.dtype === 'float32' && t.size === channels && (t.rank === 1 || t.shape[t.rank - 1] === channels));
+  if (tf.getBackend() !== 'wasm' || addon == null || !dnnlKernelsActive() || x.dtype !== 'float32' || x.size === 0 ||
+    ![mean, variance, scale].every(perChannel) || !tf.util.arraysEqual(dy.shape, x.shape)) {
+    return stockBatchNormGrad!.gradFunc(dy, saved, attrs) as Record<string, () => tf.Tensor>;
+  }
+  // Computed now, in the gradient computation's scope: the engine calls each input's function in a
+  // tidy of its own, which would dispose the outputs the others return.
+  const [dx, dMean, dVariance, dScale, dOffset] = tf.engine().runKernel(BN_GRAD_KERNEL,
+    { x, dy, mean, variance, ...(scale == null ? {} : { scale }) }, attrs) as tf.Tensor[];
+  return { x: () => dx, mean: () => dMean, variance: () => dVariance, scale: () => dScale, offset: () => dOffset };
+}
+
 const KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
   MaxPoolGrad: dnnlMaxPoolGrad,
   FusedBatchNorm: dnnlFusedBatchNorm,
@@ -274,6 +314,11 @@ export function useDnnlKernels(on: boolean): void {
         ...outputs.map(at) as [number, number, number], attrs.beta1, attrs.beta2, attrs.epsilon, attrs.learningRate);
       return true;
     });
+    if (tf.getKernel(BN_GRAD_KERNEL, 'wasm') == null) {
+      tf.registerKernel({ kernelName: BN_GRAD_KERNEL, backendName: 'wasm', kernelFunc: batchNormGradKernel as unknown as tf.KernelFunc });
+    }
+    stockBatchNormGrad ??= tf.getGradient('FusedBatchNorm');
+    tf.registerGradient({ ...stockBatchNormGrad!, gradFunc: fusedBatchNormGrad as unknown as tf.GradFunc });
     for (const [kernelName, kernelFunc] of Object.entries(KERNELS)) {
       const current = tf.getKernel(kernelName, 'wasm');
       prior.set(kernelName, current);
@@ -282,6 +327,7 @@ export function useDnnlKernels(on: boolean): void {
     }
   } else {
     setNativeAdam(undefined);
+    if (stockBatchNormGrad != null) tf.registerGradient(stockBatchNormGrad);
     for (const [kernelName, config] of prior) {
       tf.unregisterKernel(kernelName, 'wasm');
       if (config != null) tf.registerKernel(config);

@@ -432,6 +432,53 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   });
 }
 
+// batchNormGrad(heap, x, dy, mean, variance, scale (-1: none), rows, channels, epsilon, dx, dmean, dvariance, dscale, doffset)
+// The partial derivatives tfjs's FusedBatchNorm gradient returns, for per-channel statistics over a
+// channels-last tensor, in two passes instead of ~20 ops: per channel r = 1/sqrt(var + eps),
+// doffset = sum(dy), dscale = r * sum(dy * (x - mean)), dmean = -r * scale * doffset,
+// dvariance = -0.5 * r^3 * scale * sum(dy * (x - mean)), dx = dy * r * scale. The sums run serially
+// in double, so results do not depend on the thread count.
+napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    Heap heap(a, 0);
+    int64_t rows = a.integer(6), c = a.integer(7);
+    double eps = a.number(8);
+    const float *x = static_cast<const float *>(heap.at(a.number(1), rows * c));
+    const float *dy = static_cast<const float *>(heap.at(a.number(2), rows * c));
+    const float *mean = static_cast<const float *>(heap.at(a.number(3), c));
+    const float *var = static_cast<const float *>(heap.at(a.number(4), c));
+    const float *scale = a.number(5) < 0 ? nullptr : static_cast<const float *>(heap.at(a.number(5), c));
+    float *dx = static_cast<float *>(heap.at(a.number(9), rows * c));
+    float *out[4];
+    for (int k = 0; k < 4; k++) out[k] = static_cast<float *>(heap.at(a.number(10 + k), c));
+    std::vector<double> sum_dy(c, 0.0), sum_dy_xm(c, 0.0);
+    for (int64_t r = 0; r < rows; r++) {
+      const float *xr = x + r * c, *gr = dy + r * c;
+      for (int64_t k = 0; k < c; k++) {
+        sum_dy[k] += gr[k];
+        sum_dy_xm[k] += static_cast<double>(gr[k]) * (static_cast<double>(xr[k]) - mean[k]);
+      }
+    }
+    std::vector<float> dx_scale(c);
+    for (int64_t k = 0; k < c; k++) {
+      double rs = 1.0 / std::sqrt(static_cast<double>(var[k]) + eps);
+      double g = scale ? scale[k] : 1.0;
+      dx_scale[k] = static_cast<float>(rs * g);
+      out[0][k] = static_cast<float>(-rs * g * sum_dy[k]);
+      out[1][k] = static_cast<float>(-0.5 * rs * rs * rs * g * sum_dy_xm[k]);
+      out[2][k] = static_cast<float>(rs * sum_dy_xm[k]);
+      out[3][k] = static_cast<float>(sum_dy[k]);
+    }
+    const float *ps = dx_scale.data();
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < rows; r++) {
+      for (int64_t k = 0; k < c; k++) dx[r * c + k] = dy[r * c + k] * ps[k];
+    }
+    return string_value(env, "bn-lab");
+  });
+}
+
 // info() -> { version, threads }: what the runtime reports, for initBackend's description.
 napi_value Info(napi_env env, napi_callback_info) {
   return guarded(env, [&] {
@@ -459,6 +506,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormGrad", nullptr, BatchNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
