@@ -224,6 +224,16 @@ test('the native FusedBatchNorm gradient matches cpu for all five inputs, and th
     }
   });
 
+test('oneDNN Tanh matches cpu (large tensors; small ones stay on wasm)', { skip: !built && 'addon not built' }, async () => {
+  for (const [i, shape] of [[32, 28, 28, 6], [3, 700], [5, 7]].entries()) {
+    const x = randoms(shape, 2700 + i).map((v) => v * 6);
+    const run = () => [tf.tanh(tf.tensor(x, shape)), tf.grad((t: tf.Tensor) => tf.tanh(t))(tf.tensor(x, shape))];
+    const expected = await on('cpu', run);
+    const actual = await on('wasm', run);
+    expected.forEach((e, j) => assert.ok(relError(actual[j], e) <= TOL, `${shape} output ${j}: ${relError(actual[j], e)}`));
+  }
+});
+
 test('oneDNN kernels re-read the heap after the wasm memory grows', { skip: !built && 'addon not built' }, async () => {
   await tf.setBackend('wasm');
   const heap = () => (tf.findBackend('wasm') as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;

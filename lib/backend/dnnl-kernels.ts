@@ -20,6 +20,7 @@ interface DnnlAddon {
     newM: number, newV: number, newValue: number, beta1: number, beta2: number, epsilon: number, learningRate: number): string;
   batchNormGrad(heap: Float32Array, x: number, dy: number, mean: number, variance: number, scale: number, rows: number,
     channels: number, epsilon: number, dx: number, dmean: number, dvariance: number, dscale: number, doffset: number): string;
+  tanh(heap: Float32Array, x: number, y: number, n: number): string;
   info(): { version: string; isa: number; threads: number };
 }
 
@@ -283,7 +284,19 @@ function fusedBatchNormGrad(dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAt
   return { x: () => dx, mean: () => dMean, variance: () => dVariance, scale: () => dScale, offset: () => dOffset };
 }
 
+/** Tanh through oneDNN's vectorised eltwise for float32 tensors of some size; small ones stay on wasm. */
+function dnnlTanh(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as WasmBackend;
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const n = tf.util.sizeFromShape(x.shape);
+  if (x.dtype !== 'float32' || n < 1024) return delegate('Tanh', args);
+  const out = backend.makeOutput(x.shape, 'float32');
+  addon!.tanh(heapOf(backend), offsetOf(backend, x), offsetOf(backend, out), n);
+  return out;
+}
+
 const KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
+  Tanh: dnnlTanh,
   MaxPoolGrad: dnnlMaxPoolGrad,
   FusedBatchNorm: dnnlFusedBatchNorm,
   BatchMatMul: dnnlBatchMatMul,

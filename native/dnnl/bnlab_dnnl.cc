@@ -479,6 +479,27 @@ napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
   });
 }
 
+// tanh(heap, x, y, n): oneDNN's vectorised tanh over n floats (the stock wasm kernel calls the
+// scalar libm tanh per element, the largest single cost of a LeNet step after the convolutions).
+napi_value Tanh(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    Heap heap(a, 0);
+    int64_t n = a.integer(3);
+    memory::desc md({n}, dt::f32, tag::x);
+    auto &entry = cached("tanh" + std::to_string(n), [&] {
+      dnnl::eltwise_forward::primitive_desc pd(
+          dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_tanh, md, 0.f, 0.f),
+          cpu_engine());
+      return Cached{dnnl::eltwise_forward(pd), pd.impl_info_str()};
+    });
+    memory x(md, cpu_engine(), heap.at(a.number(1), n)), y(md, cpu_engine(), heap.at(a.number(2), n));
+    entry.prim.execute(cpu_stream(), {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, y}});
+    cpu_stream().wait();
+    return string_value(env, entry.impl);
+  });
+}
+
 // info() -> { version, threads }: what the runtime reports, for initBackend's description.
 napi_value Info(napi_env env, napi_callback_info) {
   return guarded(env, [&] {
@@ -507,6 +528,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormGrad", nullptr, BatchNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"tanh", nullptr, Tanh, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
