@@ -34,6 +34,10 @@ export const DNNL_ADDON_PATH = process.env.BN_LAB_DNNL_ADDON || resolve(__dirnam
 export const DNNL_REMEDY = 'Install a C++ compiler and oneDNN (Debian/Ubuntu: `apt-get install g++ libdnnl-dev`; ' +
   'macOS: `brew install onednn`), then run `npm run build:native` (or reinstall).';
 
+/** Every function this module calls, checked when the addon loads. */
+const ADDON_FUNCTIONS: Array<keyof DnnlAddon> = ['conv2dForward', 'conv2dBackwardData', 'conv2dBackwardWeights', 'matmul',
+  'maxPoolGrad', 'batchNorm', 'batchNormGrad', 'adam', 'tanh', 'info'];
+
 let addon: DnnlAddon | undefined;
 let loadError: string | undefined;
 
@@ -51,7 +55,11 @@ export function loadDnnl(): { addon?: DnnlAddon; why: string } {
       // As many threads as the wasm module (see chooseThreads), unless the user set OpenMP's own.
       process.env.OMP_NUM_THREADS ??= String(chooseThreads().threads);
       try {
-        addon = require(DNNL_ADDON_PATH) as DnnlAddon;
+        const loaded = require(DNNL_ADDON_PATH) as DnnlAddon;
+        // An addon built from an older checkout may lack newer functions: treat it as not built.
+        const missing = ADDON_FUNCTIONS.filter((name) => typeof loaded[name] !== 'function');
+        if (missing.length) loadError = `the oneDNN addon is out of date (no ${missing.join(', ')}; rebuild it)`;
+        else addon = loaded;
       } catch (e) {
         loadError = `the oneDNN addon failed to load (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`;
       }
