@@ -170,7 +170,7 @@ test('oneDNN BatchMatMul and _FusedMatMul match cpu: transposes, batches, broadc
     }
   });
 
-test('native MaxPoolGrad and FusedBatchNorm match cpu (windows, strides, padding, ties; per-channel and stock statistics)',
+test('native MaxPoolGrad, AvgPoolGrad and FusedBatchNorm match cpu (windows, strides, padding, ties; per-channel and stock statistics)',
   { skip: !built && 'addon not built' }, async () => {
     const pools: Array<{ shape: Shape4; k: [number, number]; s: [number, number]; pad: 'valid' | 'same' | number; ties?: boolean }> = [];
     for (const shape of [[2, 8, 8, 3], [1, 7, 9, 5], [3, 5, 5, 1]] as Shape4[]) {
@@ -181,10 +181,12 @@ test('native MaxPoolGrad and FusedBatchNorm match cpu (windows, strides, padding
     pools.push({ shape: [2, 8, 8, 4], k: [2, 2], s: [2, 2], pad: 'same', ties: true });
     for (const [i, c] of pools.entries()) {
       const x = randoms(c.shape, 2200 + i).map((v) => (c.ties ? Math.max(0, Math.round(v * 2) / 2) : v));
-      const run = () => tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, c.k, c.s, c.pad).square().sum())(tf.tensor4d(x, c.shape));
-      const [expected] = await on('cpu', run);
-      const [actual] = await on('wasm', run);
-      assert.ok(relError(actual, expected) <= TOL, `maxPool ${JSON.stringify(c)}: ${relError(actual, expected)}`);
+      const run = () => [tf.maxPool, tf.avgPool].map((pool) =>
+        tf.grad((t: tf.Tensor) => pool(t as tf.Tensor4D, c.k, c.s, c.pad).square().sum())(tf.tensor4d(x, c.shape)));
+      const expected = await on('cpu', run);
+      const actual = await on('wasm', run);
+      ['maxPool', 'avgPool'].forEach((name, j) =>
+        assert.ok(relError(actual[j], expected[j]) <= TOL, `${name} ${JSON.stringify(c)}: ${relError(actual[j], expected[j])}`));
     }
     for (const [i, [xs, stats, withOffset]] of ([[[32, 8, 8, 16], [16], true], [[5, 7], [7], false], [[4, 6], [4, 1], true]] as const).entries()) {
       const [x, mean, offset, scale] = [xs, stats, stats, stats].map((sh, k) => randoms([...sh], 2300 + 10 * k + i));

@@ -21,6 +21,7 @@ interface DnnlAddon {
   batchNormGrad(heap: Float32Array, x: number, dy: number, mean: number, variance: number, scale: number, rows: number,
     channels: number, epsilon: number, dx: number, dmean: number, dvariance: number, dscale: number, doffset: number): string;
   tanh(heap: Float32Array, x: number, y: number, n: number): string;
+  avgPoolGrad(heap: Float32Array, dy: number, dx: number, ...pool: number[]): string;
   info(): { version: string; isa: number; threads: number };
 }
 
@@ -36,7 +37,7 @@ export const DNNL_REMEDY = 'Install a C++ compiler and oneDNN (Debian/Ubuntu: `a
 
 /** Every function this module calls, checked when the addon loads. */
 const ADDON_FUNCTIONS: Array<keyof DnnlAddon> = ['conv2dForward', 'conv2dBackwardData', 'conv2dBackwardWeights', 'matmul',
-  'maxPoolGrad', 'batchNorm', 'batchNormGrad', 'adam', 'tanh', 'info'];
+  'maxPoolGrad', 'avgPoolGrad', 'batchNorm', 'batchNormGrad', 'adam', 'tanh', 'info'];
 
 let addon: DnnlAddon | undefined;
 let loadError: string | undefined;
@@ -237,6 +238,22 @@ function dnnlMaxPoolGrad(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
+/** AvgPoolGrad in C++ (the stock wasm kernel loops over every window of every output per input pixel). */
+function dnnlAvgPoolGrad(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as WasmBackend;
+  const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.AvgPoolGradAttrs & { dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+  if (input.dtype !== 'float32' || dy.dtype !== 'float32' || input.shape.length !== 4) return delegate('AvgPoolGrad', args);
+  const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, filterSize, strides, 1, pad, dimRoundingMode);
+  if (dy.shape.join() !== info.outShape.join()) return delegate('AvgPoolGrad', args);
+  const out = backend.makeOutput(input.shape, 'float32');
+  if (tf.util.sizeFromShape(input.shape) === 0) return out;
+  addon!.avgPoolGrad(heapOf(backend), offsetOf(backend, dy), offsetOf(backend, out),
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
+  return out;
+}
+
 /** FusedBatchNorm with per-channel statistics (as BN layers send them) in one C++ pass; the rest delegates. */
 function dnnlFusedBatchNorm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
@@ -306,6 +323,7 @@ function dnnlTanh(args: KernelArgs): tf.TensorInfo {
 const KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
   Tanh: dnnlTanh,
   MaxPoolGrad: dnnlMaxPoolGrad,
+  AvgPoolGrad: dnnlAvgPoolGrad,
   FusedBatchNorm: dnnlFusedBatchNorm,
   BatchMatMul: dnnlBatchMatMul,
   _FusedMatMul: dnnl_FusedMatMul,

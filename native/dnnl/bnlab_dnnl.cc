@@ -361,6 +361,39 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   });
 }
 
+// avgPoolGrad(heap, dy, dx, n, h, w, c, oh, ow, fh, fw, sh, sw, pad_top, pad_left)
+// dx = the sum of dy over the windows covering each input pixel, times 1 / (fh * fw) (tfjs's cpu
+// kernel uses that one multiplier for every window, padded or not). Batches in parallel.
+napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    Heap heap(a, 0);
+    int64_t n = a.integer(3), h = a.integer(4), w = a.integer(5), c = a.integer(6), oh = a.integer(7), ow = a.integer(8);
+    int64_t fh = a.integer(9), fw = a.integer(10), sh = a.integer(11), sw = a.integer(12), pt = a.integer(13), pl = a.integer(14);
+    const float *dy = static_cast<const float *>(heap.at(a.number(1), n * oh * ow * c));
+    float *dx = static_cast<float *>(heap.at(a.number(2), n * h * w * c));
+    const float mult = 1.0f / static_cast<float>(fh * fw);
+#pragma omp parallel for schedule(static)
+    for (int64_t b = 0; b < n; b++) {
+      float *dxb = dx + b * h * w * c;
+      std::memset(dxb, 0, sizeof(float) * h * w * c);
+      for (int64_t i = 0; i < oh; i++) {
+        for (int64_t j = 0; j < ow; j++) {
+          const float *g = dy + ((b * oh + i) * ow + j) * c;
+          for (int64_t y = std::max<int64_t>(0, i * sh - pt); y < std::min(h, i * sh - pt + fh); y++) {
+            for (int64_t z = std::max<int64_t>(0, j * sw - pl); z < std::min(w, j * sw - pl + fw); z++) {
+              float *d = dxb + (y * w + z) * c;
+              for (int64_t k = 0; k < c; k++) d[k] += g[k];
+            }
+          }
+        }
+      }
+      for (int64_t k = 0; k < h * w * c; k++) dxb[k] *= mult;
+    }
+    return string_value(env, "bn-lab");
+  });
+}
+
 // batchNorm(heap, x, y, rows, channels, mean, variance, offset (-1: none), scale (-1: none), epsilon)
 // y = x * a[c] + b[c] with a = scale / sqrt(variance + eps), b = offset - mean * a: FusedBatchNorm
 // with per-channel statistics over a channels-last tensor, in one pass.
@@ -529,6 +562,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormGrad", nullptr, BatchNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"tanh", nullptr, Tanh, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"avgPoolGrad", nullptr, AvgPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
