@@ -224,31 +224,33 @@ async function main(): Promise<void> {
     }
   }
   if (autoPath) notes.push(`auto picked ${autoPath}: ${backendsUsed[autoPath]}`);
-  for (const backend of paths) {
-    await initBackend(backend);
-    console.error(backendsUsed[backend]);
-    for (const f of families) {
+  // Family by family, every engine back to back (PyTorch right after tfjs): on a shared machine the
+  // load changes by the minute, so engines measured minutes apart are not comparable.
+  let torchVersion: string | undefined;
+  for (const f of families) {
+    for (const backend of paths) {
       // cpu is ~20x slower than wasm: fewer steps, and the deep CNN would take minutes per step.
       if (backend === 'cpu' && (f.name === 'vgg' || f.name === 'small_cnn')) {
         notes.push(`cpu: ${f.name} skipped (about a minute per step)`);
         continue;
       }
+      await initBackend(backend);
       const steps = backend === 'cpu' ? Math.max(2, Math.ceil(args.steps / 5)) : args.steps;
       const warmup = backend === 'cpu' ? 1 : args.warmup;
       const r = await benchTfjs(f, backend, steps, warmup);
-      console.error(`  ${f.name}: ${fmt(r.imagesPerSec)} img/s, ${fmt(r.msPerStep, 1)} ms/step (CPU ${fmt(r.cpuMsPerStep, 1)} ms)`);
+      console.error(`  ${f.name} on ${backend}: ${fmt(r.imagesPerSec)} img/s, ${fmt(r.msPerStep, 1)} ms/step ` +
+        `(CPU ${fmt(r.cpuMsPerStep, 1)} ms)`);
       results.push(r);
     }
+    if (args.torch) {
+      const t = runTorch(args.steps, args.warmup, [f.name]);
+      torchVersion ??= t.version;
+      results.push(...t.results);
+      for (const r of t.results) console.error(`  ${f.name} on ${r.engine}: ${fmt(r.imagesPerSec)} img/s (CPU ${fmt(r.cpuMsPerStep, 1)} ms)`);
+      if (t.note && !notes.includes(t.note)) notes.push(t.note);
+    }
   }
-
-  let torchVersion: string | undefined;
-  if (args.torch) {
-    console.error('PyTorch...');
-    const t = runTorch(args.steps, args.warmup, families.map((f) => f.name));
-    torchVersion = t.version;
-    results.push(...t.results);
-    if (t.note) notes.push(t.note);
-  }
+  for (const backend of paths) console.error(backendsUsed[backend]);
 
   const engines = [...new Set(results.map((r) => r.engine))];
   const tfjsEngines = engines.filter((e) => e.startsWith('tfjs-'));
