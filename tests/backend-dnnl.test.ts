@@ -148,6 +148,10 @@ test('oneDNN BatchMatMul and _FusedMatMul match cpu: transposes, batches, broadc
       [[7, 5], [3, 5], false, true], [[5, 7], [3, 5], true, true], [[4, 6, 5], [4, 5, 3], false, false],
       [[4, 5, 6], [4, 3, 5], true, true], [[1, 6, 5], [4, 5, 3], false, false], [[2, 3, 6, 5], [5, 4], false, false],
       [[6, 5], [2, 3, 5, 4], false, false], [[1, 1], [1, 9], false, false],
+      // Large enough for oneDNN (small products stay on XNNPACK): transposes, batches, broadcasting.
+      [[96, 64], [96, 80], true, false], [[64, 96], [80, 96], false, true], [[96, 64], [80, 96], true, true],
+      [[8, 40, 48], [8, 48, 40], false, false], [[8, 48, 40], [8, 40, 48], true, true], [[1, 40, 48], [8, 48, 40], false, false],
+      [[2, 4, 40, 48], [48, 40], false, false],
     ];
     for (const [i, [sa, sb, ta, tb]] of cases.entries()) {
       const [a, b] = [randoms(sa, 300 + i), randoms(sb, 400 + i)];

@@ -286,3 +286,17 @@ test('the fused Adam update gives bit-identical weights and optimizer state to t
     useFusedAdam(true);
   }
 });
+
+test('wasm _FusedMatMul with transposed or batched operands matches cpu (the stock kernel gets both wrong)', async () => {
+  for (const [i, [sa, sb, ta, tb]] of ([[[7, 5], [7, 3], true, false], [[7, 5], [3, 5], false, true], [[5, 7], [3, 5], true, true],
+    [[2, 3], [2, 2], true, false], [[4, 6], [6, 3], false, false], [[4, 6, 5], [4, 5, 3], false, false], [[4, 5, 6], [4, 3, 5], true, true],
+    [[1, 6, 5], [4, 5, 3], false, false]] as Array<[number[], number[], boolean, boolean]>).entries()) {
+    const n = tb ? sb[sb.length - 2] : sb[sb.length - 1];
+    const [a, b, bias] = [randoms(sa, 600 + i), randoms(sb, 700 + i), randoms([n], 800 + i)];
+    const run = () => ['linear', 'relu'].map((activation) => tf.fused.matMul({ a: tf.tensor(a, sa), b: tf.tensor(b, sb),
+      transposeA: ta, transposeB: tb, bias: tf.tensor1d(bias), activation: activation as 'linear' | 'relu' }));
+    const expected = await on('cpu', run);
+    const actual = await on('wasm', run);
+    expected.forEach((e, j) => assert.ok(relError(actual[j], e) <= TOL, `${sa} x ${sb} ${ta} ${tb} #${j}: ${relError(actual[j], e)}`));
+  }
+});

@@ -182,6 +182,9 @@ function dnnlConv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
+/** Multiply-adds below which a matrix product runs on the wasm kernel instead. */
+const MATMUL_MIN_WORK = 1 << 15;
+
 /**
  * BatchMatMul / _FusedMatMul (bias, no or ReLU activation) as one oneDNN matmul: transposed operands
  * are read through strides (the wasm kernel copies them first), batches of 1 broadcast. Returns
@@ -197,7 +200,9 @@ function matMul(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, transp
   const [k2, n] = transposeB ? [cb, rb] : [rb, cb];
   const batchA = tf.util.sizeFromShape(lead(a));
   const batchB = tf.util.sizeFromShape(lead(b));
-  if (k !== k2 || m * n * k === 0) return undefined;
+  // Tiny products stay on XNNPACK: a oneDNN call costs tens of microseconds when it must wake
+  // OpenMP threads, more than such a product's arithmetic.
+  if (k !== k2 || m * n * k < MATMUL_MIN_WORK) return undefined;
   // Leading dimensions must match, or one side's must hold a single matrix (which broadcasts).
   if (lead(a).join() !== lead(b).join() && batchA !== 1 && batchB !== 1) return undefined;
   const outLead = tf.backend_util.assertAndGetBroadcastShape(lead(a), lead(b));

@@ -307,6 +307,47 @@ function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?:
 }
 
 /**
+ * _FusedMatMul with transposed operands transposed explicitly first, as batchMatMul above: besides
+ * being slow, the stock wasm kernel computes transposeA wrongly (tfjs 4.22: [[1,2,3],[4,5,6]]^T x I
+ * + bias gives 22 where 12 is right), which fused dense layers never hit but other callers would.
+ */
+function fusedMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const backend = args.backend as tf.KernelBackend;
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = args.attrs as unknown as tf._FusedMatMulAttrs;
+  const run = stock.get('_FusedMatMul')!;
+  const { bias, preluActivationWeights } = args.inputs as { bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
+  const { activation } = args.attrs as unknown as tf._FusedMatMulAttrs;
+  if ((a.shape.length > 2 || b.shape.length > 2) && preluActivationWeights == null && (activation === 'linear' || activation === 'relu')) {
+    // The stock kernel also adds the bias wrongly to batched products: run the three steps instead.
+    const temps: tf.TensorInfo[] = [];
+    const keep = (t: tf.TensorInfo): tf.TensorInfo => (temps.push(t), t);
+    try {
+      let out = batchMatMul({ inputs: { a, b }, backend, attrs: { transposeA, transposeB } });
+      if (bias != null) out = runWasm(backend, 'Add', { a: keep(out), b: bias });
+      if (activation === 'relu') out = runWasm(backend, 'Relu', { x: keep(out) });
+      return out;
+    } finally {
+      for (const t of temps) backend.disposeData(t.dataId);
+    }
+  }
+  if (!transposeA && !transposeB) return run(args) as tf.TensorInfo;
+  const swapLast = (t: tf.TensorInfo) => {
+    const perm = t.shape.map((_, i) => i);
+    [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
+    return runWasm(backend, 'Transpose', { x: t }, { perm });
+  };
+  const temps: tf.TensorInfo[] = [];
+  try {
+    const aa = transposeA ? (temps.push(swapLast(a)), temps[temps.length - 1]) : a;
+    const bb = transposeB ? (temps.push(swapLast(b)), temps[temps.length - 1]) : b;
+    return run({ inputs: { ...args.inputs, a: aa, b: bb }, backend, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo;
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+}
+
+/**
  * MaxPoolGrad as one pass over the windows on the heap: find each window's first maximum per
  * channel (row-major, strictly greater wins, as tfjs's cpu kernel does) and add dy there. The
  * stock wasm kernel, ~20x slower than the forward pool, rescans windows for every dx element.
@@ -438,6 +479,7 @@ export function registerWasmKernels(): void {
   override('Conv2DBackpropInput', conv2DBackpropInput as tf.KernelFunc);
   override('Tile', tile as tf.KernelFunc);
   override('BatchMatMul', batchMatMul as tf.KernelFunc);
+  override('_FusedMatMul', fusedMatMul as tf.KernelFunc);
   override('Sum', leadingReduction('Sum') as tf.KernelFunc);
   override('Mean', leadingReduction('Mean') as tf.KernelFunc);
   override('MaxPoolGrad', maxPoolGrad as tf.KernelFunc);

@@ -106,6 +106,10 @@ Cached &cached(const std::string &key, Make make) {
   return it->second;
 }
 
+// Below this many elements a loop runs on the calling thread: starting an OpenMP team costs
+// microseconds, more than small tensors' work (iris's and LeNet's are mostly small).
+constexpr int64_t kParallelMin = 1 << 16;
+
 // ---- N-API plumbing ----
 
 struct Error {
@@ -328,7 +332,7 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
     const float *x = static_cast<const float *>(heap.at(a.number(1), n * h * w * c));
     const float *dy = static_cast<const float *>(heap.at(a.number(2), n * oh * ow * c));
     float *dx = static_cast<float *>(heap.at(a.number(3), n * h * w * c));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * h * w * c > kParallelMin)
     for (int64_t b = 0; b < n; b++) {
       std::vector<float> best(c);
       std::vector<int64_t> where(c);
@@ -373,7 +377,7 @@ napi_value AvgPoolGrad(napi_env env, napi_callback_info info) {
     const float *dy = static_cast<const float *>(heap.at(a.number(1), n * oh * ow * c));
     float *dx = static_cast<float *>(heap.at(a.number(2), n * h * w * c));
     const float mult = 1.0f / static_cast<float>(fh * fw);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * h * w * c > kParallelMin)
     for (int64_t b = 0; b < n; b++) {
       float *dxb = dx + b * h * w * c;
       std::memset(dxb, 0, sizeof(float) * h * w * c);
@@ -416,7 +420,7 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
       add[k] = static_cast<float>((offset ? offset[k] : 0.0) - mean[k] * m);
     }
     const float *pm = mul.data(), *pa = add.data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * c > kParallelMin)
     for (int64_t r = 0; r < rows; r++) {
       const float *xr = x + r * c;
       float *yr = y + r * c;
@@ -447,7 +451,7 @@ napi_value Adam(napi_env env, napi_callback_info info) {
     const float b1 = static_cast<float>(beta1), nb1 = static_cast<float>(1 - beta1);
     const float b2 = static_cast<float>(beta2), nb2 = static_cast<float>(1 - beta2);
     const float eps = static_cast<float>(a.number(13)), step = static_cast<float>(-a.number(14));
-#pragma omp parallel for schedule(static) if (n > (1 << 16))
+#pragma omp parallel for schedule(static) if (n > kParallelMin)
     for (int64_t i = 0; i < n; i++) {
       float gi = g[i];
       float mi = m[i] * b1 + gi * nb1;
@@ -504,7 +508,7 @@ napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
       out[3][k] = static_cast<float>(sum_dy[k]);
     }
     const float *ps = dx_scale.data();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * c > kParallelMin)
     for (int64_t r = 0; r < rows; r++) {
       for (int64_t k = 0; k < c; k++) dx[r * c + k] = dy[r * c + k] * ps[k];
     }
