@@ -4,17 +4,20 @@
  * same machine, plus an estimate of the collection's wall time. Inputs are seeded random numbers:
  * throughput does not depend on pixel values, and it keeps the benchmark free of dataset files.
  *
- * Run: `node dist/scripts/bench.js [--backends wasm,cpu] [--steps N] [--warmup N] [--families a,b] [--no-torch]`
- * Writes out/bench-<timestamp>.json.
+ * Run: `node dist/scripts/bench.js [--backends auto,wasm-threads,...] [--steps N] [--warmup N] [--families a,b] [--no-torch]`
+ * --backends takes initBackend's names (auto, tensorflow, wasm, wasm-dnnl, wasm-threads, wasm-1thread, cpu); each
+ * is resolved to the path it runs, and the path 'auto' picks is recorded and compared with PyTorch's
+ * better thread count per family. Writes out/bench-<timestamp>.json.
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildIrisMlp, buildLeNet, buildSmallCifarCnn, buildVggCnn } from '../lib/models';
 import { compileClassifier } from '../lib/training/fit';
-import { BackendName, describeBackend, initBackend } from '../lib/backend/select';
+import { BackendPath, describeBackend, initBackend } from '../lib/backend/select';
 
 /** A model family as the notebooks train it. */
 interface Family {
@@ -47,6 +50,11 @@ interface Result {
   batch: number;
   steps: number;
   msPerStep: number;
+  /**
+   * Median CPU time of this process per step (all its threads): on a shared machine wall time
+   * depends on what else runs, CPU time much less; with one thread it is the step's cost on a free core.
+   */
+  cpuMsPerStep?: number;
   imagesPerSec: number;
   evalImagesPerSec: number;
   peakRssMB?: number;
@@ -60,7 +68,7 @@ function parseArgs(argv: string[]) {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   return {
-    backends: (get('--backends') ?? 'tensorflow,wasm,cpu').split(',') as BackendName[],
+    backends: (get('--backends') ?? 'auto,wasm-threads,wasm-1thread').split(','),
     steps: Number(get('--steps') ?? 20),
     warmup: Number(get('--warmup') ?? 3),
     families: (get('--families') ?? FAMILIES.map((f) => f.name).join(',')).split(','),
@@ -79,7 +87,7 @@ function batchData(f: Family): [tf.Tensor, tf.Tensor] {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-async function benchTfjs(f: Family, backend: BackendName, steps: number, warmup: number): Promise<Result> {
+async function benchTfjs(f: Family, backend: BackendPath, steps: number, warmup: number): Promise<Result> {
   const model = f.build();
   compileClassifier(model, { learningRate: 1e-3, labels: f.onehot ? 'onehot' : 'sparse' });
   const [x, y] = batchData(f);
@@ -91,11 +99,15 @@ async function benchTfjs(f: Family, backend: BackendName, steps: number, warmup:
   };
   for (let i = 0; i < warmup; i++) await model.trainOnBatch(x, y);
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   for (let i = 0; i < steps; i++) {
     // trainOnBatch awaits the loss, so each step is complete when it resolves.
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await model.trainOnBatch(x, y);
+    const c = process.cpuUsage(c0);
     times.push(performance.now() - t0);
+    cpuTimes.push((c.user + c.system) / 1000);
     sample();
   }
   // The median step, so another process's burst on a shared machine does not skew the figure.
@@ -116,7 +128,7 @@ async function benchTfjs(f: Family, backend: BackendName, steps: number, warmup:
   model.dispose();
   return {
     family: f.name, engine: `tfjs-${backend}`, batch: f.batch, steps,
-    msPerStep, imagesPerSec: (f.batch * 1000) / msPerStep,
+    msPerStep, cpuMsPerStep: median(cpuTimes), imagesPerSec: (f.batch * 1000) / msPerStep,
     evalImagesPerSec: (f.batch * evalSteps * 1000) / evalMs,
     peakRssMB: peakRss / 2 ** 20, peakTensorMB: peakTensor / 2 ** 20,
   };
@@ -197,62 +209,100 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   const notes: string[] = ['inputs are seeded random numbers (throughput does not depend on pixel values)'];
   const backendsUsed: Record<string, string> = {};
+  let autoPath: BackendPath | undefined;
 
-  for (const backend of args.backends) {
+  // Each name resolves to the path it runs; a path named twice (auto and its pick) runs once.
+  const paths: BackendPath[] = [];
+  for (const name of args.backends) {
     try {
-      backendsUsed[backend] = describeBackend(await initBackend(backend));
+      const info = await initBackend(name);
+      if (name === 'auto') autoPath = info.path;
+      if (!paths.includes(info.path)) paths.push(info.path);
+      backendsUsed[info.path] = describeBackend(info);
     } catch (e) {
-      notes.push(`${backend}: not available (${(e as Error).message.split('. ')[0]})`);
-      continue;
+      notes.push(`${name}: not available (${(e as Error).message.split('. ')[0]})`);
     }
-    console.error(backendsUsed[backend]);
-    for (const f of families) {
+  }
+  if (autoPath) notes.push(`auto picked ${autoPath}: ${backendsUsed[autoPath]}`);
+  // Family by family, every engine back to back (PyTorch right after tfjs): on a shared machine the
+  // load changes by the minute, so engines measured minutes apart are not comparable.
+  let torchVersion: string | undefined;
+  for (const f of families) {
+    for (const backend of paths) {
       // cpu is ~20x slower than wasm: fewer steps, and the deep CNN would take minutes per step.
       if (backend === 'cpu' && (f.name === 'vgg' || f.name === 'small_cnn')) {
         notes.push(`cpu: ${f.name} skipped (about a minute per step)`);
         continue;
       }
+      await initBackend(backend);
       const steps = backend === 'cpu' ? Math.max(2, Math.ceil(args.steps / 5)) : args.steps;
       const warmup = backend === 'cpu' ? 1 : args.warmup;
       const r = await benchTfjs(f, backend, steps, warmup);
-      console.error(`  ${f.name}: ${fmt(r.imagesPerSec)} img/s, ${fmt(r.msPerStep, 1)} ms/step`);
+      console.error(`  ${f.name} on ${backend}: ${fmt(r.imagesPerSec)} img/s, ${fmt(r.msPerStep, 1)} ms/step ` +
+        `(CPU ${fmt(r.cpuMsPerStep, 1)} ms)`);
       results.push(r);
     }
+    if (args.torch) {
+      const t = runTorch(args.steps, args.warmup, [f.name]);
+      torchVersion ??= t.version;
+      results.push(...t.results);
+      for (const r of t.results) console.error(`  ${f.name} on ${r.engine}: ${fmt(r.imagesPerSec)} img/s (CPU ${fmt(r.cpuMsPerStep, 1)} ms)`);
+      if (t.note && !notes.includes(t.note)) notes.push(t.note);
+    }
   }
-
-  let torchVersion: string | undefined;
-  if (args.torch) {
-    console.error('PyTorch...');
-    const t = runTorch(args.steps, args.warmup, families.map((f) => f.name));
-    torchVersion = t.version;
-    results.push(...t.results);
-    if (t.note) notes.push(t.note);
-  }
+  for (const backend of paths) console.error(backendsUsed[backend]);
 
   const engines = [...new Set(results.map((r) => r.engine))];
   const tfjsEngines = engines.filter((e) => e.startsWith('tfjs-'));
-  const haveTorch = engines.includes('torch-1t');
+  const torchEngines = engines.filter((e) => e.startsWith('torch-'));
   const header = ['family (batch)', ...engines.map((e) => `${e} img/s`), ...engines.filter((e) => e.startsWith('tfjs'))
     .map((e) => `${e} ms/step`)];
-  if (haveTorch) for (const e of tfjsEngines) header.push(`${e}/torch-1t`, `${e}/torch-2t`);
+  if (torchEngines.length) header.push(...tfjsEngines.map((e) => `${e}/torch best`));
   header.push('peak RSS MB', 'peak tensors MB');
   const rows = [header];
+  /** Per family: PyTorch's better thread count, and each tfjs path's throughput as a fraction of it. */
+  const ratios: Record<string, { torchBest?: string; byEngine: Record<string, number> }> = {};
   for (const f of families) {
     const get = (e: string) => results.find((r) => r.engine === e && r.family === f.name);
     const row = [`${f.label} (${f.batch})`, ...engines.map((e) => fmt(get(e)?.imagesPerSec)),
       ...tfjsEngines.map((e) => fmt(get(e)?.msPerStep, 1))];
-    if (haveTorch) {
+    const best = torchEngines.map(get).filter((r): r is Result => r != null)
+      .sort((a, b) => b.imagesPerSec - a.imagesPerSec)[0];
+    ratios[f.name] = { torchBest: best?.engine, byEngine: {} };
+    if (torchEngines.length) {
       for (const e of tfjsEngines) {
         const ours = get(e)?.imagesPerSec;
-        row.push(...['torch-1t', 'torch-2t'].map((t) => (ours && get(t) ? (ours / get(t)!.imagesPerSec).toFixed(3) : '-')));
+        if (ours && best) ratios[f.name].byEngine[e] = ours / best.imagesPerSec;
+        row.push(ours && best ? `${(ours / best.imagesPerSec).toFixed(2)} (${best.engine.slice(6)})` : '-');
       }
     }
     const mine = tfjsEngines.map(get).filter((r): r is Result => r != null);
     row.push(fmt(Math.max(...mine.map((r) => r.peakRssMB ?? 0))), fmt(Math.max(...mine.map((r) => r.peakTensorMB ?? 0)), 1));
     rows.push(row);
   }
-  console.log(`\nTraining throughput (images/s; ratios are ours / PyTorch ${torchVersion ?? 'n/a'}; wasm is single-threaded)`);
+  console.log(`\nTraining throughput (images/s; ratios are ours / PyTorch ${torchVersion ?? 'n/a'} at its better thread count` +
+    `${autoPath ? `; auto = ${autoPath}` : ''})`);
   printTable(rows);
+
+  // The same comparison in CPU time per step (all threads of the process): on a shared machine wall
+  // time depends on what else runs; CPU time of single-threaded runs is the work per step.
+  const cpuRatios: Record<string, Record<string, number>> = {};
+  if (torchEngines.length) {
+    const cpuRows = [['family (batch)', ...engines.map((e) => `${e} CPU ms`), ...tfjsEngines.map((e) => `torch-1t/${e} CPU`)]];
+    for (const f of families) {
+      const get = (e: string) => results.find((r) => r.engine === e && r.family === f.name);
+      const torch1 = get('torch-1t')?.cpuMsPerStep;
+      cpuRatios[f.name] = {};
+      for (const e of tfjsEngines) {
+        const ours = get(e)?.cpuMsPerStep;
+        if (ours && torch1) cpuRatios[f.name][e] = torch1 / ours;
+      }
+      cpuRows.push([`${f.label} (${f.batch})`, ...engines.map((e) => fmt(get(e)?.cpuMsPerStep, 1)),
+        ...tfjsEngines.map((e) => fmt(cpuRatios[f.name][e], 2))]);
+    }
+    console.log('\nCPU time per training step (ms, all threads) and PyTorch 1 thread\'s CPU time as a fraction of ours');
+    printTable(cpuRows);
+  }
 
   const estimates: Record<string, Record<string, Record<string, number>>> = {};
   const estRows = [['engine', 'profile', 'nb1', 'nb2', 'nb3', 'nb4', 'nb5', 'total']];
@@ -274,8 +324,8 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const file = resolve(outDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify({
-    date: new Date().toISOString(), tfjs: tf.version_core, torch: torchVersion, backends: backendsUsed,
-    args, results, estimates, notes,
+    date: new Date().toISOString(), tfjs: tf.version_core, torch: torchVersion, backends: backendsUsed, autoPath,
+    args, results, ratios, cpuRatios, estimates, notes, load: loadavg(),
   }, null, 2));
   console.log(`\nwrote ${file}`);
 }

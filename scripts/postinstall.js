@@ -57,9 +57,24 @@ function registerKernel() {
   console.log(`bn-lab: tslab kernel registered with ${python} (it runs ${tslab}).`);
 }
 
+/**
+ * Builds the optional oneDNN addon (native/build.js); never stops the install: without it
+ * bn-lab trains on pure wasm, and the build says what is missing.
+ */
+function buildNative() {
+  try {
+    const { build: buildAddon, HOW } = require('../native/build.js');
+    const { ok, why } = buildAddon();
+    console.log(ok ? `bn-lab: oneDNN kernels ${why}.` : `bn-lab: oneDNN kernels not built (training uses pure wasm): ${why}.\n  ${HOW}`);
+  } catch (e) {
+    console.warn(`bn-lab: building the oneDNN kernels failed unexpectedly (${e.message}); training uses pure wasm.`);
+  }
+}
+
 const only = process.argv[2];
 if (only !== 'kernel') {
   applyPatches();
   build();
+  buildNative();
 }
 if (only !== 'build') registerKernel();

@@ -1,30 +1,52 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmKernels } from './wasm-kernels';
+import { DNNL_REMEDY, loadDnnl, useDnnlKernels } from './dnnl-kernels';
+import { useFusedAdam } from './fused-adam';
+import { chooseThreads, loadWasmModule, startWasm } from './wasm-threads';
 
 /** The tfjs backends this project knows how to set up in Node, fastest first. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
+/**
+ * The ways this project can run tfjs, fastest first; each can be forced with BN_LAB_BACKEND or
+ * initBackend(name), so each can be tested and compared. The three wasm paths all run on the
+ * tfjs 'wasm' backend: `wasm-dnnl` adds the oneDNN addon's kernels (native/dnnl) to the threaded
+ * module, `wasm-threads` is the threaded module alone, `wasm-1thread` the single-threaded one.
+ */
+export type BackendPath = 'tensorflow' | 'wasm-dnnl' | 'wasm-threads' | 'wasm-1thread' | 'cpu';
+
 /** The chosen backend and, for notebooks and logs, why it was chosen. */
 export interface BackendInfo {
+  /** The tfjs backend (`tf.getBackend()`). */
   name: BackendName;
+  /** Which of this project's paths on that backend runs. */
+  path: BackendPath;
+  /** What runs, in a few words: e.g. "wasm (SIMD, 2 threads) + oneDNN 2.6.3 kernels". */
+  summary: string;
   reason: string;
 }
 
-const BACKENDS: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+const PATHS: readonly BackendPath[] = ['tensorflow', 'wasm-dnnl', 'wasm-threads', 'wasm-1thread', 'cpu'];
+/** Names initBackend accepts besides the paths: 'wasm' is the fastest wasm path that starts. */
+const CHOICES: readonly string[] = ['auto', 'tensorflow', 'wasm', 'wasm-dnnl', 'wasm-threads', 'wasm-1thread', 'cpu'];
 const ENV_VAR = 'BN_LAB_BACKEND';
 
-/** Why each backend was picked, or why it cannot be; probed once, since loading is the slow part. */
-const probes = new Map<BackendName, Promise<{ ok: boolean; why: string }>>();
+/** Why each path was picked, or why it cannot be; probed once, since loading is the slow part. */
+const probes = new Map<BackendPath, Promise<{ ok: boolean; why: string; summary: string }>>();
 
 const TFJS_VERSION = tf.version_core;
 
-/** What a user can do when a backend they asked for is not there. */
-const REMEDY: Record<BackendName, string> = {
+const WASM_REMEDY = `Reinstall it with \`npm install @tensorflow/tfjs-backend-wasm@${TFJS_VERSION}\` (same version as ` +
+  `@tensorflow/tfjs), or use initBackend('cpu').`;
+/** What a user can do when a path they asked for is not there. */
+const REMEDY: Record<BackendPath, string> = {
   tensorflow: `Install it with \`npm install @tensorflow/tfjs-node@${TFJS_VERSION}\` (same version as @tensorflow/tfjs; ` +
     'its install script downloads libtensorflow, so it needs internet access), or choose ' +
     `another backend: initBackend('wasm'), or ${ENV_VAR}=wasm (or unset).`,
-  wasm: `Reinstall it with \`npm install @tensorflow/tfjs-backend-wasm@${TFJS_VERSION}\` (same version as ` +
-    `@tensorflow/tfjs), or use initBackend('cpu').`,
+  'wasm-dnnl': `${DNNL_REMEDY} Or use initBackend('wasm'), which falls back to pure wasm.`,
+  'wasm-threads': 'Threads need SharedArrayBuffer, worker_threads and more than one core (BN_LAB_THREADS unset or >= 2), ' +
+    `and the patch in patches/ applied (\`npx patch-package\`). Or use initBackend('wasm-1thread'). ${WASM_REMEDY}`,
+  'wasm-1thread': WASM_REMEDY,
   cpu: 'Reinstall @tensorflow/tfjs.',
 };
 
@@ -37,88 +59,151 @@ async function activate(name: BackendName): Promise<boolean> {
   return true;
 }
 
-async function load(name: BackendName): Promise<{ ok: boolean; why: string }> {
-  if (name === 'tensorflow') {
+type Probe = { ok: boolean; why: string; summary: string };
+const fail = (why: string): Probe => ({ ok: false, why, summary: '' });
+
+/** Threads the wasm paths ask for (1 for wasm-1thread). */
+const threadsFor = (path: BackendPath) => (path === 'wasm-1thread' ? 1 : chooseThreads().threads);
+
+/**
+ * Starts the wasm module for `path` and says what runs. The threaded module falls back to the
+ * single-threaded one if it cannot start; wasm-threads then fails (it promises threads), while
+ * wasm-dnnl keeps its native kernels on one wasm thread and says so.
+ */
+async function startWasmPath(path: BackendPath): Promise<{ threads: number; simd: boolean; note: string }> {
+  const threads = threadsFor(path);
+  let note = '';
+  let started;
+  try {
+    started = await startWasm(threads);
+  } catch (e) {
+    if (threads === 1) throw e;
+    note = `; threads failed (${firstLine(e)}), so 1 thread`;
+    started = await startWasm(1);
+  }
+  if (threads > 1 && started.threads < threads && !note) note = `; asked for ${threads} threads, got ${started.threads}`;
+  return { ...started, note: note || (path === 'wasm-1thread' ? '' : ` (threads: ${chooseThreads().why})`) };
+}
+
+const describeWasm = (w: { threads: number; simd: boolean }) =>
+  `wasm (${w.simd ? 'SIMD' : 'no SIMD'}, ${w.threads} thread${w.threads === 1 ? '' : 's'})`;
+
+async function load(path: BackendPath): Promise<Probe> {
+  if (path === 'tensorflow') {
     try {
       // tfjs-node registers the 'tensorflow' backend on the tfjs-core it resolves to.
       require('@tensorflow/tfjs-node');
     } catch (e) {
       const missing = (e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && /tfjs-node'/.test(firstLine(e));
-      return { ok: false, why: `tfjs-node is ${missing ? 'not installed' : 'installed but failed to load'} (${firstLine(e)})` };
+      return fail(`tfjs-node is ${missing ? 'not installed' : 'installed but failed to load'} (${firstLine(e)})`);
     }
     if (tf.findBackendFactory('tensorflow') == null) {
-      return { ok: false, why: 'tfjs-node loaded but registered its backend on another copy of @tensorflow/tfjs-core ' +
-        '(versions differ; keep @tensorflow/tfjs and @tensorflow/tfjs-node on the same version)' };
+      return fail('tfjs-node loaded but registered its backend on another copy of @tensorflow/tfjs-core ' +
+        '(versions differ; keep @tensorflow/tfjs and @tensorflow/tfjs-node on the same version)');
     }
-    return (await activate(name)) ? { ok: true, why: 'tfjs-node (native libtensorflow)' }
-      : { ok: false, why: 'tfjs-node is installed but its backend failed to initialise' };
+    return (await activate('tensorflow')) ? { ok: true, why: 'tfjs-node (native libtensorflow)', summary: 'tfjs-node' }
+      : fail('tfjs-node is installed but its backend failed to initialise');
   }
-  if (name === 'wasm') {
-    try {
-      await import('@tensorflow/tfjs-backend-wasm');
-    } catch (e) {
-      return { ok: false, why: `@tensorflow/tfjs-backend-wasm failed to load (${firstLine(e)})` };
-    }
+  if (path === 'cpu') {
+    return (await activate('cpu')) ? { ok: true, why: 'plain JavaScript, always available, slowest', summary: 'cpu (JavaScript)' }
+      : fail('the cpu backend failed to initialise');
+  }
+  // The wasm paths.
+  let dnnlWhy = '';
+  if (path === 'wasm-dnnl') {
+    const loaded = loadDnnl();
+    if (loaded.addon == null) return fail(loaded.why);
+    dnnlWhy = loaded.why;
+  }
+  if (path === 'wasm-threads' && threadsFor(path) < 2) {
+    return fail(`threads are off (${chooseThreads().why}; BN_LAB_THREADS=2 forces two)`);
+  }
+  let wasm;
+  try {
+    // The module registers its stock kernels when it loads; the project's replace them after.
+    await loadWasmModule();
+    useDnnlKernels(false);
     registerWasmKernels();
-    if (!(await activate(name))) return { ok: false, why: 'the wasm backend failed to initialise' };
-    const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'SIMD' : 'no SIMD';
-    const threads = (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) ? 'multi-threaded' : '1 thread';
-    return { ok: true, why: `WebAssembly + XNNPACK, ${simd}, ${threads}` };
+    wasm = await startWasmPath(path);
+  } catch (e) {
+    return fail(`the wasm backend failed to start (${firstLine(e)})`);
   }
-  return (await activate(name)) ? { ok: true, why: 'plain JavaScript, always available, slowest' }
-    : { ok: false, why: 'the cpu backend failed to initialise' };
+  if (path === 'wasm-threads' && wasm.threads < 2) return fail(`wasm threads did not start${wasm.note}`);
+  const base = `${describeWasm(wasm)} + bn-lab kernels`;
+  if (path === 'wasm-dnnl') {
+    useDnnlKernels(true);
+    return { ok: true, why: `WebAssembly + XNNPACK with ${dnnlWhy} for convolutions and matrix products${wasm.note}`, summary: `${base} + ${dnnlWhy}` };
+  }
+  return { ok: true, why: `WebAssembly + XNNPACK${wasm.note}`, summary: base };
 }
 
-function probe(name: BackendName): Promise<{ ok: boolean; why: string }> {
-  let p = probes.get(name);
-  if (p == null) probes.set(name, (p = load(name)));
+function probe(path: BackendPath): Promise<Probe> {
+  let p = probes.get(path);
+  if (p == null) probes.set(path, (p = load(path)));
   return p;
 }
 
-async function use(name: BackendName, reason: string): Promise<BackendInfo> {
-  // Code may have switched backends since the probe; switching back to an initialised one is cheap.
-  if (tf.getBackend() !== name) await activate(name);
+async function use(path: BackendPath, summary: string, reason: string): Promise<BackendInfo> {
+  // Code may have switched backends or wasm paths since the probe; switching back is cheap unless
+  // the wasm thread count differs (then the wasm module restarts).
+  if (path.startsWith('wasm-')) {
+    // The oneDNN kernels sit over the project's wasm kernels: take them off while those register.
+    useDnnlKernels(false);
+    registerWasmKernels();
+    await startWasmPath(path);
+    useDnnlKernels(path === 'wasm-dnnl');
+    useFusedAdam(true);
+  } else if (tf.getBackend() !== path) {
+    await activate(path as BackendName);
+  }
   await tf.ready();
-  return { name, reason };
+  return { name: path.startsWith('wasm-') ? 'wasm' : (path as BackendName), path, summary, reason };
 }
 
-/**
- * Picks and activates the tfjs backend, so every notebook trains on the fastest one present
- * and can say which. 'auto' honours BN_LAB_BACKEND, then tries tensorflow > wasm > cpu; an
- * explicit name (or the variable) that cannot load throws with the fix. Repeated calls reuse
- * the first probe, so calling it at the top of every cell is cheap.
- */
-export async function initBackend(preferred: BackendName | 'auto' | (string & {}) = 'auto'): Promise<BackendInfo> {
-  // Accepts any string because notebook parameters arrive as strings; unknown names fail clearly.
-  if (preferred !== 'auto' && !BACKENDS.includes(preferred as BackendName)) {
-    throw new Error(`'${preferred}' is not a backend; use one of ${BACKENDS.join(', ')} or auto.`);
-  }
-  let wanted = preferred as BackendName | 'auto';
-  let origin = `initBackend('${preferred}')`;
-  const fromEnv = process.env[ENV_VAR]?.trim().toLowerCase();
-  if (preferred === 'auto' && fromEnv) {
-    if (fromEnv !== 'auto' && !BACKENDS.includes(fromEnv as BackendName)) {
-      throw new Error(`${ENV_VAR}='${process.env[ENV_VAR]}' is not a backend; use one of ${BACKENDS.join(', ')} or auto.`);
-    }
-    wanted = fromEnv as BackendName | 'auto';
-    origin = `${ENV_VAR}=${fromEnv}`;
-  }
+function checkChoice(choice: string, origin: string): void {
+  if (!CHOICES.includes(choice)) throw new Error(`${origin} is not a backend; use one of ${CHOICES.join(', ')}.`);
+}
 
-  if (wanted !== 'auto') {
-    const { ok, why } = await probe(wanted);
-    if (!ok) throw new Error(`Backend '${wanted}' (asked for by ${origin}) is not available: ${why}. ${REMEDY[wanted]}`);
-    return use(wanted, `${origin}: ${why}`);
-  }
+/** The fastest of `candidates` that starts, or an error listing why none did. */
+async function fastest(candidates: readonly BackendPath[], origin: string): Promise<BackendInfo> {
   const skipped: string[] = [];
-  for (const name of BACKENDS) {
-    const { ok, why } = await probe(name);
-    if (ok) return use(name, skipped.length ? `${skipped.join('; ')}, so ${name}: ${why}` : `${why}, the fastest choice`);
-    skipped.push(why);
+  for (const path of candidates) {
+    const { ok, why, summary } = await probe(path);
+    if (ok) {
+      return use(path, summary, skipped.length ? `${origin}: ${skipped.join('; ')}, so ${path}: ${why}` : `${origin}: ${why}, the fastest choice`);
+    }
+    skipped.push(`${path}: ${why}`);
   }
   throw new Error(`No tfjs backend could start: ${skipped.join('; ')}.`);
 }
 
+/**
+ * Picks and activates the tfjs backend, so every notebook trains on the fastest one present
+ * and can say which. 'auto' honours BN_LAB_BACKEND, then tries tensorflow > wasm-dnnl >
+ * wasm-threads > wasm-1thread > cpu; 'wasm' tries the wasm paths in that order; any other name
+ * (see BackendPath) forces that path and throws with the fix if it cannot start. Repeated calls
+ * reuse the first probe, so calling it at the top of every cell is cheap.
+ */
+export async function initBackend(preferred: BackendName | BackendPath | 'auto' | (string & {}) = 'auto'): Promise<BackendInfo> {
+  // Accepts any string because notebook parameters arrive as strings; unknown names fail clearly.
+  checkChoice(preferred, `'${preferred}'`);
+  let wanted = preferred;
+  let origin = `initBackend('${preferred}')`;
+  const fromEnv = process.env[ENV_VAR]?.trim().toLowerCase();
+  if (preferred === 'auto' && fromEnv) {
+    checkChoice(fromEnv, `${ENV_VAR}='${process.env[ENV_VAR]}'`);
+    wanted = fromEnv;
+    origin = `${ENV_VAR}=${fromEnv}`;
+  }
+  if (wanted === 'auto') return fastest(PATHS, origin);
+  if (wanted === 'wasm') return fastest(PATHS.filter((p) => p.startsWith('wasm-')), origin);
+  const path = wanted as BackendPath;
+  const { ok, why, summary } = await probe(path);
+  if (!ok) throw new Error(`Backend '${path}' (asked for by ${origin}) is not available: ${why}. ${REMEDY[path]}`);
+  return use(path, summary, `${origin}: ${why}`);
+}
+
 /** One line for a notebook header or log, so every recorded result says what it ran on. */
 export function describeBackend(info: BackendInfo): string {
-  return `tfjs ${TFJS_VERSION}, backend ${info.name}: ${info.reason}`;
+  return `tfjs ${TFJS_VERSION}, backend ${info.name}: ${info.summary} (${info.reason})`;
 }

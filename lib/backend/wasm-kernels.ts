@@ -157,6 +157,7 @@ function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: {};
 
 /** The parts of tfjs-backend-wasm's BackendWasm these kernels use (not in its public typings). */
 interface WasmBackend extends tf.KernelBackend {
+  incRef(dataId: object): void;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
@@ -306,6 +307,47 @@ function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?:
 }
 
 /**
+ * _FusedMatMul with transposed operands transposed explicitly first, as batchMatMul above: besides
+ * being slow, the stock wasm kernel computes transposeA wrongly (tfjs 4.22: [[1,2,3],[4,5,6]]^T x I
+ * + bias gives 22 where 12 is right), which fused dense layers never hit but other callers would.
+ */
+function fusedMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const backend = args.backend as tf.KernelBackend;
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = args.attrs as unknown as tf._FusedMatMulAttrs;
+  const run = stock.get('_FusedMatMul')!;
+  const { bias, preluActivationWeights } = args.inputs as { bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
+  const { activation } = args.attrs as unknown as tf._FusedMatMulAttrs;
+  if ((a.shape.length > 2 || b.shape.length > 2) && preluActivationWeights == null && (activation === 'linear' || activation === 'relu')) {
+    // The stock kernel also adds the bias wrongly to batched products: run the three steps instead.
+    const temps: tf.TensorInfo[] = [];
+    const keep = (t: tf.TensorInfo): tf.TensorInfo => (temps.push(t), t);
+    try {
+      let out = batchMatMul({ inputs: { a, b }, backend, attrs: { transposeA, transposeB } });
+      if (bias != null) out = runWasm(backend, 'Add', { a: keep(out), b: bias });
+      if (activation === 'relu') out = runWasm(backend, 'Relu', { x: keep(out) });
+      return out;
+    } finally {
+      for (const t of temps) backend.disposeData(t.dataId);
+    }
+  }
+  if (!transposeA && !transposeB) return run(args) as tf.TensorInfo;
+  const swapLast = (t: tf.TensorInfo) => {
+    const perm = t.shape.map((_, i) => i);
+    [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
+    return runWasm(backend, 'Transpose', { x: t }, { perm });
+  };
+  const temps: tf.TensorInfo[] = [];
+  try {
+    const aa = transposeA ? (temps.push(swapLast(a)), temps[temps.length - 1]) : a;
+    const bb = transposeB ? (temps.push(swapLast(b)), temps[temps.length - 1]) : b;
+    return run({ inputs: { ...args.inputs, a: aa, b: bb }, backend, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo;
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+}
+
+/**
  * MaxPoolGrad as one pass over the windows on the heap: find each window's first maximum per
  * channel (row-major, strictly greater wins, as tfjs's cpu kernel does) and add dy there. The
  * stock wasm kernel, ~20x slower than the forward pool, rescans windows for every dx element.
@@ -353,6 +395,63 @@ function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?:
   return out;
 }
 
+/**
+ * Identity (and Cast to the same dtype) sharing the input's buffer, as the cpu backend does: the stock
+ * wasm kernels copy the whole tensor, and a training step calls them ~20 times per activation (the
+ * gradient tape and tfjs-layers clone tensors that are never written: tfjs tensors are immutable,
+ * and a Variable's assign swaps buffers rather than writing into one).
+ */
+function identity(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const backend = args.backend as WasmBackend;
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  if (x.dtype === 'string') return stock.get('Identity')!(args) as tf.TensorInfo;
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+function cast(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const { dtype } = args.attrs as unknown as tf.CastAttrs;
+  return dtype === x.dtype ? identity(args) : stock.get('Cast')!(args) as tf.TensorInfo;
+}
+
+/**
+ * FusedBatchNorm with per-channel statistics (what BN layers send: mean, variance, offset and scale
+ * of size C over NHWC) as y = x * a + b, with a = scale / sqrt(variance + eps) and b = offset - mean * a
+ * folded per channel, then one broadcast Multiply and one Add (the tiled kernels below). The stock
+ * wasm kernel takes a square root, a division and four modulo indexings per element, ~5x slower;
+ * a JavaScript loop over the heap was ~3x slower than this.
+ */
+function fusedBatchNorm(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const backend = args.backend as WasmBackend;
+  const { x, mean, variance, offset, scale } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const { varianceEpsilon } = args.attrs as unknown as tf.FusedBatchNormAttrs;
+  const channels = x!.shape[x!.shape.length - 1] ?? 0;
+  const perChannel = (t: tf.TensorInfo | undefined) => t == null ||
+    (t.dtype === 'float32' && tf.util.sizeFromShape(t.shape) === channels && (t.shape.length === 1 || t.shape[t.shape.length - 1] === channels));
+  if (x!.dtype !== 'float32' || tf.util.sizeFromShape(x!.shape) === 0 || ![mean, variance, offset, scale].every(perChannel)) {
+    return stock.get('FusedBatchNorm')!(args) as tf.TensorInfo;
+  }
+  const a = backend.makeOutput([channels], 'float32');
+  const b = backend.makeOutput([channels], 'float32');
+  const temps = [a, b];
+  try {
+    // Views after makeOutput: allocating may grow (and so detach) the heap.
+    const [m, v, av, bv] = [mean!, variance!, a, b].map((t) => backend.typedArrayFromHeap(t) as Float32Array);
+    const o = offset == null ? undefined : backend.typedArrayFromHeap(offset) as Float32Array;
+    const g = scale == null ? undefined : backend.typedArrayFromHeap(scale) as Float32Array;
+    for (let c = 0; c < channels; c++) {
+      av[c] = (g ? g[c] : 1) / Math.sqrt(v[c] + varianceEpsilon);
+      bv[c] = (o ? o[c] : 0) - m[c] * av[c];
+    }
+    const scaled = runWasm(backend, 'Multiply', { a: x!, b: a });
+    temps.push(scaled);
+    return runWasm(backend, 'Add', { a: scaled, b });
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+}
+
 /** The replacement kernels, so a repeated registration never wraps one of them as "stock". */
 const ours = new Set<tf.KernelFunc>();
 
@@ -380,8 +479,12 @@ export function registerWasmKernels(): void {
   override('Conv2DBackpropInput', conv2DBackpropInput as tf.KernelFunc);
   override('Tile', tile as tf.KernelFunc);
   override('BatchMatMul', batchMatMul as tf.KernelFunc);
+  override('_FusedMatMul', fusedMatMul as tf.KernelFunc);
   override('Sum', leadingReduction('Sum') as tf.KernelFunc);
   override('Mean', leadingReduction('Mean') as tf.KernelFunc);
   override('MaxPoolGrad', maxPoolGrad as tf.KernelFunc);
+  override('Identity', identity as tf.KernelFunc);
+  override('Cast', cast as tf.KernelFunc);
+  override('FusedBatchNorm', fusedBatchNorm as tf.KernelFunc);
   for (const op of ['Multiply', 'Add', 'Sub', 'RealDiv']) override(op, broadcastByTiling(op) as tf.KernelFunc);
 }

@@ -1,15 +1,18 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { Backend, on, Pad, randoms, relError, Shape4, TOL } from '../helpers/backends';
+import { Backend, on, Pad, randoms, relError, Shape4, TOL, trainWithAdam } from '../helpers/backends';
 import { initBackend } from '../../lib/backend/select';
 import { registerWasmKernels } from '../../lib/backend/wasm-kernels';
+import { useFusedAdam } from '../../lib/backend/fused-adam';
 import { buildLeNet } from '../../lib/models';
 import { compileClassifier } from '../../lib/training/fit';
 
 
+// The project's pure-wasm kernels (tests/backend-dnnl.test.ts covers the oneDNN ones); one thread
+// keeps these many small ops fast on a busy machine, and the kernels are the same at any thread count.
 before(async () => {
-  await initBackend('wasm');
+  await initBackend('wasm-1thread');
 });
 
 test('registering the wasm kernels again keeps them working (no kernel wraps itself)', async () => {
@@ -226,4 +229,74 @@ test('a seeded LeNet+BN trains to the same losses on wasm as on cpu, without lea
     assert.ok(Math.abs(l - cpu.losses[i]) <= 1e-3 * Math.max(1, cpu.losses[i]), `step ${i}: wasm ${l} vs cpu ${cpu.losses[i]}`);
   }
   assert.ok(wasm.tensors.slice(1).every((n) => n === wasm.tensors[1]), `numTensors per epoch: ${wasm.tensors}`);
+});
+
+test('wasm Identity and same-dtype Cast share the buffer; each handle survives disposing the other', async () => {
+  await tf.setBackend('wasm');
+  const ids = tf.engine().backend.numDataIds();
+  const x = tf.tensor2d([[1.5, -2], [3, 4]]);
+  const clone = tf.clone(x);
+  const same = tf.cast(x, 'float32');
+  const asInt = tf.cast(x, 'int32');
+  assert.equal(tf.engine().backend.numDataIds(), ids + 2, 'clone and same-dtype cast add no buffer; int32 cast adds one');
+  x.dispose();
+  assert.deepEqual(Array.from(clone.dataSync()), [1.5, -2, 3, 4]);
+  clone.dispose();
+  assert.deepEqual(Array.from(same.dataSync()), [1.5, -2, 3, 4]);
+  assert.deepEqual(Array.from(asInt.dataSync()), [1, -2, 3, 4]);
+  tf.dispose([same, asInt]);
+  assert.equal(tf.engine().backend.numDataIds(), ids);
+  // A variable's assign swaps buffers, so a clone taken before keeps the old values.
+  const v = tf.variable(tf.tensor1d([1, 2]));
+  const before = tf.clone(v);
+  v.assign(tf.tensor1d([5, 6]));
+  assert.deepEqual(Array.from(before.dataSync()), [1, 2]);
+  tf.dispose([v, before]);
+});
+
+test('wasm FusedBatchNorm matches cpu: per-channel statistics with and without offset/scale, and the stock path', async () => {
+  const cases: Array<{ x: number[]; stats: number[]; offset: boolean; scale: boolean }> = [
+    { x: [32, 8, 8, 16], stats: [16], offset: true, scale: true }, { x: [5, 7], stats: [7], offset: false, scale: true },
+    { x: [3, 4, 4, 6], stats: [1, 1, 1, 6], offset: true, scale: false }, { x: [2, 3, 5], stats: [5], offset: false, scale: false },
+    // Not per channel: the stock kernel's broadcasting path.
+    { x: [4, 6], stats: [4, 1], offset: true, scale: true },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const x = randoms(c.x, 1300 + i);
+    const [mean, offset, scale] = [1, 2, 3].map((k) => randoms(c.stats, 1300 + 10 * k + i));
+    const variance = randoms(c.stats, 1350 + i).map((v) => v * v + 0.1);
+    const run = () => tf.batchNorm(tf.tensor(x, c.x), tf.tensor(mean, c.stats), tf.tensor(variance, c.stats),
+      c.offset ? tf.tensor(offset, c.stats) : undefined, c.scale ? tf.tensor(scale, c.stats) : undefined, 1e-3);
+    const [expected] = await on('cpu', run);
+    const [actual] = await on('wasm', run);
+    assert.ok(relError(actual, expected) <= 1e-6, `${JSON.stringify(c)}: ${relError(actual, expected)}`);
+  }
+});
+
+test('the fused Adam update gives bit-identical weights and optimizer state to tfjs Adam, in far fewer kernel calls', async () => {
+  await tf.setBackend('wasm');
+  try {
+    const stock = await trainWithAdam(false);
+    const fused = await trainWithAdam(true);
+    assert.deepEqual(fused.losses, stock.losses);
+    assert.deepEqual(fused.weights, stock.weights);
+    assert.deepEqual(fused.state, stock.state, 'moments, their names and the iteration count');
+    assert.ok(fused.kernels < stock.kernels * 0.75, `kernel calls per step: fused ${fused.kernels}, stock ${stock.kernels}`);
+  } finally {
+    useFusedAdam(true);
+  }
+});
+
+test('wasm _FusedMatMul with transposed or batched operands matches cpu (the stock kernel gets both wrong)', async () => {
+  for (const [i, [sa, sb, ta, tb]] of ([[[7, 5], [7, 3], true, false], [[7, 5], [3, 5], false, true], [[5, 7], [3, 5], true, true],
+    [[2, 3], [2, 2], true, false], [[4, 6], [6, 3], false, false], [[4, 6, 5], [4, 5, 3], false, false], [[4, 5, 6], [4, 3, 5], true, true],
+    [[1, 6, 5], [4, 5, 3], false, false]] as Array<[number[], number[], boolean, boolean]>).entries()) {
+    const n = tb ? sb[sb.length - 2] : sb[sb.length - 1];
+    const [a, b, bias] = [randoms(sa, 600 + i), randoms(sb, 700 + i), randoms([n], 800 + i)];
+    const run = () => ['linear', 'relu'].map((activation) => tf.fused.matMul({ a: tf.tensor(a, sa), b: tf.tensor(b, sb),
+      transposeA: ta, transposeB: tb, bias: tf.tensor1d(bias), activation: activation as 'linear' | 'relu' }));
+    const expected = await on('cpu', run);
+    const actual = await on('wasm', run);
+    expected.forEach((e, j) => assert.ok(relError(actual[j], e) <= TOL, `${sa} x ${sb} ${ta} ${tb} #${j}: ${relError(actual[j], e)}`));
+  }
 });

@@ -1,18 +1,11 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { on, Pad, randoms, relError, Shape4, TOL } from '../helpers/backends';
+import { dilateFilter, on, Pad, randoms, relError, Shape4, TOL } from '../helpers/backends';
 import { describeBackend, initBackend } from '../../lib/backend/select';
 
 const explicit: tf.backend_util.ExplicitPadding = [[0, 0], [1, 2], [2, 1], [0, 0]];
 const padName = (p: Pad) => (typeof p === 'string' ? p : 'explicit');
-
-/** Zero-inserts a filter, so the cpu backend (whose conv gradients reject dilation) can serve as reference. */
-function dilateFilter(w: tf.Tensor4D, d: number): tf.Tensor4D {
-  const [kh, kw, ci, co] = w.shape;
-  const spread = tf.pad(w.reshape([kh, 1, kw, 1, ci, co]), [[0, 0], [0, d - 1], [0, 0], [0, d - 1], [0, 0], [0, 0]]);
-  return spread.reshape([kh * d, kw * d, ci, co]).slice([0, 0, 0, 0], [(kh - 1) * d + 1, (kw - 1) * d + 1, ci, co]) as tf.Tensor4D;
-}
 
 interface ConvCase { batch: number; size: number; inC: number; outC: number; k: number; stride: number; pad: Pad; dilation?: number }
 
@@ -26,8 +19,10 @@ function convData(c: ConvCase, seed: number) {
   return { xShape, wShape, dyShape, x: randoms(xShape, seed), w: randoms(wShape, seed + 1), dy: randoms(dyShape, seed + 2) };
 }
 
+// The project's pure-wasm kernels (tests/backend-dnnl.test.ts covers the oneDNN ones); one thread
+// keeps these many small ops fast on a busy machine, and the kernels are the same at any thread count.
 before(async () => {
-  await initBackend('wasm');
+  await initBackend('wasm-1thread');
 });
 
 test('conv2d gradients on wasm (Conv2DBackpropFilter and Conv2DBackpropInput) match cpu on random data', async (t) => {
@@ -161,7 +156,11 @@ test('initBackend: auto, explicit, BN_LAB_BACKEND, and repeated calls', async (t
     const auto = await initBackend();
     assert.equal(auto.name, haveTfjsNode ? 'tensorflow' : 'wasm');
     assert.equal(tf.getBackend(), auto.name);
-    if (!haveTfjsNode) assert.match(auto.reason, /tfjs-node is not installed/);
+    if (!haveTfjsNode) {
+      assert.match(auto.reason, /tfjs-node is not installed/);
+      assert.ok(auto.path.startsWith('wasm-'), auto.path);
+      assert.match(auto.summary, /^wasm \(SIMD, \d+ threads?\) \+ bn-lab kernels/);
+    }
     assert.doesNotMatch(describeBackend(auto), /\n/);
     assert.match(describeBackend(auto), new RegExp(`backend ${auto.name}: `));
 
@@ -183,11 +182,17 @@ test('initBackend: auto, explicit, BN_LAB_BACKEND, and repeated calls', async (t
     assert.match(fromEnv.reason, /BN_LAB_BACKEND=cpu/);
     assert.equal((await initBackend('wasm')).name, 'wasm', 'an explicit choice wins over the variable');
 
+    process.env.BN_LAB_BACKEND = 'wasm-1thread';
+    const single = await initBackend();
+    assert.deepEqual([single.name, single.path, tf.getBackend()], ['wasm', 'wasm-1thread', 'wasm']);
+    assert.match(single.summary, /^wasm \(SIMD, 1 thread\) \+ bn-lab kernels$/);
+
     process.env.BN_LAB_BACKEND = 'gpu';
-    await assert.rejects(initBackend(), /BN_LAB_BACKEND='gpu' is not a backend/);
+    await assert.rejects(initBackend(), /BN_LAB_BACKEND='gpu' is not a backend; use one of auto, tensorflow, wasm, wasm-dnnl/);
+    await assert.rejects(initBackend('wasm-4threads'), /'wasm-4threads' is not a backend/);
   } finally {
     if (saved === undefined) delete process.env.BN_LAB_BACKEND;
     else process.env.BN_LAB_BACKEND = saved;
-    await tf.setBackend('wasm');
+    await initBackend('wasm-1thread');
   }
 });
