@@ -2,6 +2,7 @@
  * Live training curves for tfjs's model.fit, in the spirit of d2l's Animator: loss and accuracy
  * redraw in place while the model trains, and the final curves stay in the saved notebook.
  */
+import { randomBytes } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { inNotebook, LiveBundleOutput, MimeBundle, newLiveBundleOutput } from '../notebook/display';
 import { sideBySideLayout } from './charts';
@@ -192,6 +193,7 @@ export function liveCurves(options: LiveCurvesOptions = {}): tf.CustomCallback {
   let output: LiveBundleOutput | null = null;
   let carriesLibrary = false;
   let drawn = false;
+  const liveKey = randomBytes(6).toString('hex');
 
   // Decided at the first callback, not at construction, so a callback built outside a cell is fine.
   const isLive = () => (live ??= inNotebook());
@@ -208,9 +210,9 @@ export function liveCurves(options: LiveCurvesOptions = {}): tf.CustomCallback {
     // While training the page is live and has plotly (this output's first draw carried it if the
     // page needed it), so the interactive chart is enough; the final draw is what gets saved.
     const data: MimeBundle = final
-      ? figureBundle(figure, height, { includeLibrary: carriesLibrary })
+      ? figureBundle(figure, height, { includeLibrary: carriesLibrary, replaces: liveKey })
       : {
-          'text/html': figureHtml(figure, height, { includeLibrary: carriesLibrary && !drawn }),
+          'text/html': figureHtml(figure, height, { includeLibrary: carriesLibrary && !drawn, replaces: liveKey }),
           'text/plain': figureTitle(figure),
         };
     output.show(data);

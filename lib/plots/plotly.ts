@@ -69,6 +69,11 @@ export interface FigureHtmlOptions {
   png?: Buffer;
   /** Embed plotly.js before the chart (once per page is enough). */
   includeLibrary?: boolean;
+  /**
+   * For a chart that replaces itself many times (live curves): the chart it replaces is purged by
+   * plotly first, so its window listeners and detached nodes do not pile up over a long training.
+   */
+  replaces?: string;
 }
 
 /**
@@ -93,6 +98,10 @@ export function figureHtml(figure: Figure, height = DEFAULT_HEIGHT, options: Fig
     `function draw(){var el=document.getElementById("${id}");if(!el)return;` +
     `if(!window.Plotly){if(++tries<200)setTimeout(draw,50);return;}` +
     `var pic=el.querySelector(".bn-lab-chart-static");if(pic)el.removeChild(pic);` +
+    (options.replaces
+      ? `var live=window.bnLabLiveCharts=window.bnLabLiveCharts||{};var key=${JSON.stringify(options.replaces)};` +
+        `if(live[key]&&live[key]!==el){try{window.Plotly.purge(live[key]);}catch(e){}}live[key]=el;`
+      : '') +
     `window.Plotly.newPlot(el,fig.data,fig.layout,{responsive:true,displaylogo:false})` +
     `.catch(function(e){if(pic)el.appendChild(pic);console.warn("bn-lab chart:",e);});}` +
     `draw();})();</script>`
@@ -108,13 +117,13 @@ export function figureHtml(figure: Figure, height = DEFAULT_HEIGHT, options: Fig
 export function figureBundle(
   figure: Figure,
   height = DEFAULT_HEIGHT,
-  options: { includeLibrary?: boolean } = {},
+  options: Pick<FigureHtmlOptions, 'includeLibrary' | 'replaces'> = {},
 ): MimeBundle {
   const full = completeFigure(figure, height);
   const png = staticPicture(figure, height);
   return {
     [PLOTLY_MIME]: { data: full.data, layout: full.layout, config: { displaylogo: false, responsive: true } },
-    'text/html': figureHtml(figure, height, { png, includeLibrary: options.includeLibrary }),
+    'text/html': figureHtml(figure, height, { ...options, png }),
     ...(png ? { 'image/png': png.toString('base64') } : {}),
     'text/plain': figureTitle(figure),
   };

@@ -214,7 +214,7 @@ export function echartsOption(figure: Figure, size: StaticSize): Obj {
       nameGap,
     });
     xAxes.push(styled(axisSpec(obj(layout[axisKey('x', sp.n)]), sp.xType, sp.categories, false), 26));
-    yAxes.push(styled(axisSpec(obj(layout[axisKey('y', sp.n)]), sp.yType, null, sp.hasBars), 44));
+    yAxes.push(styled(axisSpec(obj(layout[axisKey('y', sp.n)]), sp.yType, null, sp.hasBars), yTitleGap(traces, sp.n)));
   }
   shareMatchedRanges(layout, traces, yAxes, gridIndex);
 
@@ -378,6 +378,22 @@ export function echartsOption(figure: Figure, size: StaticSize): Obj {
     series,
     graphic: graphics,
   };
+}
+
+/**
+ * Distance of a y axis title from its axis: just clear of the widest tick label, estimated from the
+ * data's extremes at 2-3 significant digits (ECharts' own labels are not known before it draws), so
+ * a right-hand panel's title stays out of the panel to its left.
+ */
+function yTitleGap(traces: Obj[], n: number): number {
+  const values = traces
+    .filter((t) => axisNumber(t.yaxis ?? 'y') === n)
+    .flatMap((t) => arr(t.y).map(num))
+    .filter((v): v is number => v !== undefined);
+  if (values.length === 0) return 44;
+  const label = (v: number) => String(Number(v.toPrecision(Math.abs(v) < 1 ? 2 : 3)));
+  const widest = Math.max(...[Math.min(...values), Math.max(...values)].map((v) => textWidth(label(v), 11)));
+  return Math.round(Math.min(60, Math.max(26, widest + 16)));
 }
 
 /** One plotly axis as an ECharts axis: type, title, range and tick spacing. */
