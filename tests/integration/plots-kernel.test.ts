@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { findJupyterPython } from '../lib/runner/python';
+import { join } from 'node:path';
+import { projectPath } from '../../lib/project';
+import { findJupyterPython } from '../../lib/runner/python';
 
-const root = resolve(__dirname, '..', '..');
+const root = projectPath();
 
 // Two front-end connections to one running tslab kernel, as a JupyterLab tab before and after a
 // reload: each connection is a jupyter_client client with its own session id. Prints, per chart,
