@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { performance } from 'node:perf_hooks';
-import { buildLeNet, buildVggCnn } from '../lib/models';
+import { lenet, vggCnn } from './reference-models';
 import { initBackend } from '../lib/backend/select';
 import { Conv2DBackpropFilterAttrs, registerWasmKernels } from '../lib/backend/wasm-kernels';
 
@@ -81,8 +81,8 @@ async function main(): Promise<void> {
 
   console.log('Training steps (trainOnBatch, Adam, random data), images per second');
   const models = [
-    { name: 'LeNet + BN, batch 32', build: () => buildLeNet({ batchNorm: true }), input: [32, 32, 32, 1] },
-    { name: 'VGG CIFAR CNN + BN, batch 32', build: () => buildVggCnn({ batchNorm: true }), input: [32, 32, 32, 3] },
+    { name: 'LeNet + BN, batch 32', build: () => lenet(true), input: [32, 32, 32, 1] },
+    { name: 'VGG CIFAR CNN + BN, batch 32', build: () => vggCnn(), input: [32, 32, 32, 3] },
   ];
   for (const m of models) {
     const parts: string[] = [];

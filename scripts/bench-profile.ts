@@ -5,16 +5,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { performance } from 'node:perf_hooks';
-import { buildIrisMlp, buildLeNet, buildSmallCifarCnn, buildVggCnn } from '../lib/models';
-import { compileClassifier } from '../lib/training/fit';
+import { compileClassifier, irisMlp, lenet, smallCifarCnn, vggCnn } from './reference-models';
 import { describeBackend, initBackend } from '../lib/backend/select';
 
 const FAMILIES: Record<string, { batch: number; shape: number[]; classes: number; build: () => tf.LayersModel }> = {
-  lenet: { batch: 32, shape: [32, 32, 1], classes: 10, build: () => buildLeNet({ batchNorm: true }) },
-  lenet_s5: { batch: 32, shape: [32, 32, 1], classes: 10, build: () => buildLeNet({ batchNorm: true, conv3: { kernelSize: 1, strides: 5 } }) },
-  small_cnn: { batch: 256, shape: [32, 32, 3], classes: 10, build: () => buildSmallCifarCnn({ batchNorm: true }) },
-  vgg: { batch: 32, shape: [32, 32, 3], classes: 10, build: () => buildVggCnn({ batchNorm: true }) },
-  iris: { batch: 32, shape: [4], classes: 3, build: () => buildIrisMlp({ batchNorm: true }) },
+  lenet: { batch: 32, shape: [32, 32, 1], classes: 10, build: () => lenet(true) },
+  lenet_s5: { batch: 32, shape: [32, 32, 1], classes: 10, build: () => lenet(true, { kernelSize: 1, strides: 5 }) },
+  small_cnn: { batch: 256, shape: [32, 32, 3], classes: 10, build: () => smallCifarCnn() },
+  vgg: { batch: 32, shape: [32, 32, 3], classes: 10, build: () => vggCnn() },
+  iris: { batch: 32, shape: [4], classes: 3, build: () => irisMlp(true) },
 };
 
 async function main(): Promise<void> {
@@ -26,7 +25,7 @@ async function main(): Promise<void> {
   for (const name of get('--families', Object.keys(FAMILIES).join(',')).split(',')) {
     const f = FAMILIES[name];
     const model = f.build();
-    compileClassifier(model, { labels: 'sparse' });
+    compileClassifier(model, 'sparse');
     const x = tf.randomNormal([f.batch, ...f.shape], 0, 1, 'float32', 1);
     const y = tf.randomUniform([f.batch], 0, f.classes, 'int32', 2).cast('float32');
     await model.trainOnBatch(x, y);

@@ -15,8 +15,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { buildIrisMlp, buildLeNet, buildSmallCifarCnn, buildVggCnn } from '../lib/models';
-import { compileClassifier } from '../lib/training/fit';
+import { compileClassifier, irisMlp, lenet, smallCifarCnn, vggCnn } from './reference-models';
 import { BackendPath, describeBackend, initBackend } from '../lib/backend/select';
 
 /** A model family as the notebooks train it. */
@@ -32,15 +31,15 @@ interface Family {
 
 const FAMILIES: Family[] = [
   { name: 'lenet', label: 'LeNet+BN 32x32x1', batch: 32, inputShape: [32, 32, 1], classes: 10, onehot: false,
-    build: () => buildLeNet({ batchNorm: true }) },
+    build: () => lenet(true) },
   { name: 'lenet_s5', label: 'LeNet+BN conv3 1x1/5', batch: 32, inputShape: [32, 32, 1], classes: 10, onehot: false,
-    build: () => buildLeNet({ batchNorm: true, conv3: { kernelSize: 1, strides: 5 } }) },
+    build: () => lenet(true, { kernelSize: 1, strides: 5 }) },
   { name: 'small_cnn', label: 'small CIFAR CNN+BN', batch: 256, inputShape: [32, 32, 3], classes: 10, onehot: false,
-    build: () => buildSmallCifarCnn({ batchNorm: true }) },
+    build: () => smallCifarCnn() },
   { name: 'vgg', label: 'VGG CIFAR CNN+BN', batch: 32, inputShape: [32, 32, 3], classes: 10, onehot: false,
-    build: () => buildVggCnn({ batchNorm: true }) },
+    build: () => vggCnn() },
   { name: 'iris', label: 'iris MLP+BN', batch: 32, inputShape: [4], classes: 3, onehot: true,
-    build: () => buildIrisMlp({ batchNorm: true }) },
+    build: () => irisMlp(true) },
 ];
 
 /** One family on one engine (a tfjs backend, or torch at a thread count). */
@@ -89,7 +88,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 async function benchTfjs(f: Family, backend: BackendPath, steps: number, warmup: number): Promise<Result> {
   const model = f.build();
-  compileClassifier(model, { learningRate: 1e-3, labels: f.onehot ? 'onehot' : 'sparse' });
+  compileClassifier(model, f.onehot ? 'onehot' : 'sparse');
   const [x, y] = batchData(f);
   let peakRss = process.memoryUsage().rss;
   let peakTensor = tf.memory().numBytes;

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { projectPath } from '../project';
 import { ParamValue } from './parameters';
 import { runNotebook, RunResult } from './execute';
-import { formatRecordValue } from './records';
 
 /** One notebook of the collection and its quick-profile parameters. */
 export interface CollectionEntry {
@@ -64,19 +63,4 @@ export async function runCollection(profile: Profile, outDir: string, options: {
     rows.push({ notebook: entry.notebook, parameters, result });
   }
   return rows;
-}
-
-/** A plain-text table: notebook, status, duration, parameters, recorded results. */
-export function summaryTable(rows: CollectionRow[]): string {
-  const lines = rows.map((r) => [
-    r.notebook.replace(/\.ipynb$/, ''),
-    r.result.ok ? 'ok' : `FAILED (exit ${r.result.exitCode})`,
-    `${r.result.seconds.toFixed(0)} s`,
-    Object.entries(r.parameters).map(([k, v]) => `${k}=${formatRecordValue(v)}`).join(' ') || '(seed defaults)',
-    Object.entries(r.result.records).map(([k, v]) => `${k}=${formatRecordValue(v)}`).join(' '),
-  ]);
-  const header = ['notebook', 'status', 'time', 'parameters', 'results'];
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => Math.min(l[i].length, i < 3 ? 40 : 1e9))));
-  const fmt = (cells: string[]) => cells.map((c, i) => (i < 4 ? c.padEnd(widths[i]) : c)).join('  ');
-  return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
 }

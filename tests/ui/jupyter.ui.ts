@@ -62,10 +62,21 @@ function isShown(output: Output): boolean {
   return Object.keys(output.data ?? {}).some((mime) => mime.startsWith('text/') || mime.startsWith('image/'));
 }
 
+/**
+ * The output areas a front end shows for a cell: both merge consecutive stream outputs of the same
+ * stream (ten console.log lines are one area), and skip outputs they cannot render.
+ */
+function shownOutputs(outputs: Output[]): Output[] {
+  return outputs.filter(isShown).filter((o, i, all) => {
+    const prev = all[i - 1];
+    return !(o.output_type === 'stream' && prev?.output_type === 'stream' && prev.name === o.name);
+  });
+}
+
 /** [cell index, index among the page's output areas of that cell] of every chart in a notebook. */
 function chartOutputs(nb: Notebook): [number, number][] {
   return nb.cells.flatMap((cell, c) =>
-    (cell.outputs ?? []).filter(isShown).flatMap((o, i): [number, number][] => (isChart(o) ? [[c, i]] : [])),
+    shownOutputs(cell.outputs ?? []).flatMap((o, i): [number, number][] => (isChart(o) ? [[c, i]] : [])),
   );
 }
 
@@ -179,7 +190,7 @@ for (const frontend of FRONTENDS) {
       assert.deepEqual(errorOutputs.map((o) => `${o.ename}: ${o.evalue}`), [], 'no error outputs');
 
       // Each model's progress is one output, rewritten by update_display_data, ending on the final epoch line.
-      for (const [pattern, name] of [[/label: 'BN 없음'/, 'BN 없음'], [/label: 'BN 있음'/, 'BN 있음']] as const) {
+      for (const [pattern, name] of [[/trainAndTest\(false\)/, 'BN 없음'], [/trainAndTest\(true\)/, 'BN 있음']] as const) {
         const c = cellIndex(saved, pattern);
         const progress = cells[c].outputs.filter((o) => /\[[=>.]{10,}\]/.test(o.text)); // a Keras-style bar
         assert.equal(progress.length, 1, `cell ${c}: one progress output for ${name}, got ${JSON.stringify(cells[c].outputs)}`);
@@ -198,7 +209,7 @@ for (const frontend of FRONTENDS) {
         const out = view[chart[0]].outputs[chart[1]];
         assert.ok(out && out.traces > 0 && out.marks > 0, `chart drew its traces: ${describeOutput(view, chart)}`);
       }
-      await screenshot(page, driver, cellIndex(saved, /label: 'BN 없음'/), `${frontend}-1-run-all-progress`);
+      await screenshot(page, driver, cellIndex(saved, /trainAndTest\(false\)/), `${frontend}-1-run-all-progress`);
       await screenshot(page, driver, charts[0][0], `${frontend}-1-run-all-chart`);
       assert.deepEqual(errors.ours, [], 'no page errors from the outputs');
     });

@@ -5,8 +5,8 @@ import { Backend, on, Pad, randoms, relError, Shape4, TOL, trainWithAdam } from 
 import { initBackend } from '../../lib/backend/select';
 import { registerWasmKernels } from '../../lib/backend/wasm-kernels';
 import { useFusedAdam } from '../../lib/backend/fused-adam';
-import { buildLeNet } from '../../lib/models';
-import { compileClassifier } from '../../lib/training/fit';
+import { compileClassifier, lenet } from '../../scripts/reference-models';
+import { setSeed } from '../../lib/training/seed';
 
 
 // The project's pure-wasm kernels (tests/backend-dnnl.test.ts covers the oneDNN ones); one thread
@@ -196,8 +196,9 @@ test('wasm MaxPoolGrad matches cpu: window/stride combinations, padding, ties, o
 /** Trains a seeded LeNet+BN on fixed batches; returns per-step losses and numTensors after each epoch. */
 async function trainLeNet(backend: Backend, epochs: number): Promise<{ losses: number[]; tensors: number[] }> {
   await tf.setBackend(backend);
-  const model = buildLeNet({ batchNorm: true, seed: 3 });
-  compileClassifier(model, { learningRate: 1e-3, labels: 'sparse' });
+  setSeed(3);
+  const model = lenet(true);
+  compileClassifier(model);
   const batches = [0, 1, 2].map((b) => [
     tf.tensor4d(randoms([16, 32, 32, 1], 100 + b), [16, 32, 32, 1]),
     tf.tensor1d(Array.from({ length: 16 }, (_, i) => (i * 7 + b) % 10), 'float32'),
