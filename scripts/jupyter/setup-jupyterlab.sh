@@ -49,45 +49,44 @@ mirror() {
     uri=$(awk '/^URIs:/{for(i=2;i<=NF;i++) if ($i !~ /security/) {print $i; exit}}' /etc/apt/sources.list.d/*.sources)
   fi
   if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-    uri=$(awk '$1=="deb" && $0 !~ /security/ {for(i=2;i<=NF;i++) if ($i ~ /^[a-z]+:/) {print $i; exit}}' /etc/apt/sources.list)
+    uri=$(awk '$1=="deb" && $0 !~ /security/ {for(i=2;i<=NF;i++) if ($i ~ /^[a-z]+:/) {print $i; exit}}' \
+      /etc/apt/sources.list)
   fi
   echo "$uri"
 }
 MIRROR="$(mirror)"
 [ -n "$MIRROR" ] ||
-  die "no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list: set BN_LAB_DEBIAN_MIRROR (e.g. http://deb.debian.org/debian)."
+  die "no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list:" \
+    "set BN_LAB_DEBIAN_MIRROR (e.g. http://deb.debian.org/debian)."
 
 BUILD="$CHROOT.building"
-# A build interrupted while /proc was mounted must not be deleted through the mount.
+# Builds run in a private mount namespace (unshare), so the /proc and /sys that debootstrap and
+# apt mount inside vanish with it, even if it is killed, and rm -rf never walks into a mount.
 if findmnt -rn -o TARGET | grep -q "^$BUILD/"; then
-  die "$BUILD has mounts left over from an interrupted build: unmount them (umount -R $BUILD/proc) and retry."
+  die "$BUILD has host mounts under it: unmount them (umount -R $BUILD/proc) and retry."
 fi
 rm -rf "$BUILD"
 LOG="$(dirname "$CHROOT")/setup-jupyterlab.log"
 : > "$LOG"
+fail() { tail -n 30 "$LOG" >&2; die "$* (full log: $LOG)"; }
 echo "setup-jupyterlab: debootstrap $SUITE from $MIRROR into $BUILD (log: $LOG)" >&2
 started=$SECONDS
-debootstrap --variant=minbase "$SUITE" "$BUILD" "$MIRROR" >> "$LOG" 2>&1 ||
-  { tail -n 30 "$LOG" >&2; die "debootstrap $SUITE from $MIRROR failed (full log: $LOG); is the mirror reachable and does it carry $SUITE?"; }
+unshare --mount --propagation private debootstrap --variant=minbase "$SUITE" "$BUILD" "$MIRROR" >> "$LOG" 2>&1 ||
+  fail "debootstrap $SUITE from $MIRROR failed; is the mirror reachable and does it carry $SUITE?"
 
-cleanup() { umount "$BUILD/proc" 2> /dev/null || true; }
-trap cleanup EXIT
-mount -t proc proc "$BUILD/proc"
 echo "setup-jupyterlab: apt-get install $PACKAGES" >&2
-# shellcheck disable=SC2086 # PACKAGES is a word list
-{ chroot "$BUILD" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-  chroot "$BUILD" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $PACKAGES &&
-  chroot "$BUILD" apt-get clean; } >> "$LOG" 2>&1 ||
-  { tail -n 30 "$LOG" >&2; die "installing $PACKAGES in the chroot failed (full log: $LOG)."; }
-umount "$BUILD/proc"
-trap - EXIT
-[ -x "$BUILD/usr/bin/jupyter-lab" ] || die "jupyter-lab is missing from the chroot after installing $PACKAGES (log: $LOG)."
+unshare --mount --propagation private sh -c '
+  set -e
+  mount -t proc proc "$1/proc"
+  chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $2
+  chroot "$1" apt-get clean' sh "$BUILD" "$PACKAGES" >> "$LOG" 2>&1 ||
+  fail "installing $PACKAGES in the chroot failed"
+[ -x "$BUILD/usr/bin/jupyter-lab" ] || fail "jupyter-lab is missing from the chroot after installing $PACKAGES"
 echo "$STAMP_VALUE" > "$BUILD/etc/bn-lab-chroot"
 
-if [ -e "$CHROOT" ]; then
-  findmnt -rn -o TARGET | grep -q "^$CHROOT/" && die "the old chroot $CHROOT is still in use (mounts under it): stop its Jupyter servers first."
-  rm -rf "$CHROOT"
-fi
+# Servers mount into the chroot only inside their own namespaces, so an outdated one can go.
+rm -rf "$CHROOT"
 mv "$BUILD" "$CHROOT"
 echo "setup-jupyterlab: ready in $((SECONDS - started)) s" >&2
 echo "$CHROOT"
