@@ -9,10 +9,13 @@ import { lenet, vggCnn } from './reference-models';
 import { initBackend } from '../lib/backend/select';
 import { Conv2DBackpropFilterAttrs, registerWasmKernels } from '../lib/backend/wasm-kernels';
 
+/** What tfjs passes a kernel function (its own type, which spells the backend as `{}`). */
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
 type Variant = 'xnnpack' | 'conv3d';
 
 /** The earlier route: the same gradient as a depth-1 Conv3DBackpropFilterV2 (a scalar loop in wasm). */
-function conv3dRoute(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function conv3dRoute(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as tf.KernelBackend;
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const { strides, pad, filterShape } = args.attrs as unknown as Conv2DBackpropFilterAttrs;

@@ -112,7 +112,8 @@ function supported(info: tf.backend_util.Conv2DInfo): boolean {
     info.batchSize > 0 && info.inChannels > 0 && info.outChannels > 0;
 }
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap };
+/** What tfjs passes a kernel function (its own type, which spells the backend as `{}`). */
+type KernelArgs = Parameters<tf.KernelFunc>[0];
 
 /** The kernels registered before these (the project's wasm kernels), for the cases these do not cover. */
 const prior = new Map<string, tf.KernelConfig | undefined>();

@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 
+/** What tfjs passes a kernel function (its own type, which spells the backend as `{}`). */
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
 /** The parts of tfjs's AdamOptimizer its applyGradients uses (protected in its typings). */
 interface AdamState {
   learningRate: number;
@@ -43,7 +46,7 @@ export function setNativeAdam(loop: NativeAdam | undefined): void {
  * with tfjs's AdamOptimizer's float32 arithmetic step by step (each intermediate rounded with
  * Math.fround, as each of its ops rounds), so results are bit-identical to the unfused ops.
  */
-function adamUpdate(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo[] {
+function adamUpdate(args: KernelArgs): tf.TensorInfo[] {
   const backend = args.backend as WasmBackend;
   const { value, m, v, g, c1, c2 } = args.inputs as Record<string, tf.TensorInfo>;
   const attrs = args.attrs as unknown as AdamAttrs;

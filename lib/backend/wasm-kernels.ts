@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 
+/** What tfjs passes a kernel function (its own type, which spells the backend as `{}`). */
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
 type Pair = [number, number];
 type Shape4 = [number, number, number, number];
 
@@ -25,7 +28,7 @@ function runWasm(backend: tf.KernelBackend, kernelName: string, inputs: tf.Named
  * filter dy as [OH,OW,b,co], stride d, dilation s, output [ci,KH,KW,co]. Running it as one
  * Conv2D lets XNNPACK's GEMM do the work instead of a scalar loop.
  */
-function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as tf.KernelBackend;
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
@@ -95,7 +98,7 @@ const stock = new Map<string, tf.KernelFunc>();
  * biggest cost of a training step. The zero spreading costs s² extra multiplies, which is cheap
  * for the strided layers here (LeNet's 1×1/5 conv sees a 1×1 dy).
  */
-function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as tf.KernelBackend;
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
@@ -169,7 +172,7 @@ interface WasmBackend extends tf.KernelBackend {
  * Here x is written once into the output's corner, then each dimension, innermost first, is filled
  * by doubling copyWithin (memmove) of the block already written.
  */
-function tile(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function tile(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const { x } = args.inputs as { x: tf.TensorInfo };
   const { reps } = args.attrs as unknown as tf.TileAttrs;
@@ -217,7 +220,7 @@ function tile(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.Nam
  * a ones vector repacks x as weights and a JS loop are both slower than the pool.
  */
 function leadingReduction(kind: 'Sum' | 'Mean') {
-  return function reduceLeading(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  return function reduceLeading(args: KernelArgs): tf.TensorInfo {
     const backend = args.backend as tf.KernelBackend;
     const { x } = args.inputs as { x: tf.TensorInfo };
     const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
@@ -255,7 +258,7 @@ const TILE_BROADCAST_MIN = 1 << 14;
  * forward and backward passes multiply and add per-channel vectors into whole activations.
  */
 function broadcastByTiling(kernelName: string) {
-  return function binaryBroadcast(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  return function binaryBroadcast(args: KernelArgs): tf.TensorInfo {
     const backend = args.backend as tf.KernelBackend;
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const run = stock.get(kernelName)!;
@@ -285,7 +288,7 @@ function broadcastByTiling(kernelName: string) {
  * transposeA to a scalar loop (~60x slower than XNNPACK's GEMM for a dense layer's weight
  * gradient) and transposeB to a slower path too; a Transpose costs a fraction of either.
  */
-function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function batchMatMul(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as tf.KernelBackend;
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
@@ -311,7 +314,7 @@ function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?:
  * being slow, the stock wasm kernel computes transposeA wrongly (tfjs 4.22: [[1,2,3],[4,5,6]]^T x I
  * + bias gives 22 where 12 is right), which fused dense layers never hit but other callers would.
  */
-function fusedMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function fusedMatMul(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as tf.KernelBackend;
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as tf._FusedMatMulAttrs;
@@ -352,7 +355,7 @@ function fusedMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?:
  * channel (row-major, strictly greater wins, as tfjs's cpu kernel does) and add dy there. The
  * stock wasm kernel, ~20x slower than the forward pool, rescans windows for every dx element.
  */
-function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
   const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
@@ -401,7 +404,7 @@ function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?:
  * gradient tape and tfjs-layers clone tensors that are never written: tfjs tensors are immutable,
  * and a Variable's assign swaps buffers rather than writing into one).
  */
-function identity(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function identity(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const { x } = args.inputs as { x: tf.TensorInfo };
   if (x.dtype === 'string') return stock.get('Identity')!(args) as tf.TensorInfo;
@@ -409,7 +412,7 @@ function identity(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
-function cast(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function cast(args: KernelArgs): tf.TensorInfo {
   const { x } = args.inputs as { x: tf.TensorInfo };
   const { dtype } = args.attrs as unknown as tf.CastAttrs;
   return dtype === x.dtype ? identity(args) : stock.get('Cast')!(args) as tf.TensorInfo;
@@ -422,7 +425,7 @@ function cast(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.Nam
  * wasm kernel takes a square root, a division and four modulo indexings per element, ~5x slower;
  * a JavaScript loop over the heap was ~3x slower than this.
  */
-function fusedBatchNorm(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function fusedBatchNorm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const { x, mean, variance, offset, scale } = args.inputs as Record<string, tf.TensorInfo | undefined>;
   const { varianceEpsilon } = args.attrs as unknown as tf.FusedBatchNormAttrs;

@@ -81,6 +81,8 @@ function sniff(head: Buffer): string {
   const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   if (head.subarray(0, 8).equals(pngSignature)) return 'it starts like a PNG but is damaged or cut short';
   if (head[0] === 0xff && head[1] === 0xd8) return 'it starts like a JPEG but is damaged or cut short';
+  // Control characters other than tab, newline and carriage return mean binary data, not text.
+  // eslint-disable-next-line no-control-regex
   if (!/[\x00-\x08\x0e-\x1f]/.test(text)) return 'it is a text file, not an image';
   return 'it is not in an image format sharp reads';
 }

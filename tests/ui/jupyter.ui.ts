@@ -203,7 +203,7 @@ for (const frontend of FRONTENDS) {
       // Every chart drew its data as plotly SVG.
       const charts = chartOutputs(saved);
       assert.ok(charts.length >= 2, `the comparison and probability charts are outputs: ${JSON.stringify(charts)}`);
-      let view = cells;
+      let view: typeof cells;
       for (const chart of charts) {
         view = await waitForPlot(page, driver, chart);
         const out = view[chart[0]].outputs[chart[1]];
@@ -255,7 +255,7 @@ for (const frontend of FRONTENDS) {
       await page.goto(server!.notebookUrl(relative(PROJECT_ROOT, executedCopy)));
       await page.locator(driver.selectors.cell).first().waitFor();
       await page.waitForTimeout(3000); // pictures decode, any allowed drawing runs
-      let cells = await readCells(page, driver);
+      const cells = await readCells(page, driver);
       assert.equal(cells.length, nb.cells.length, 'every cell is on the page');
       await screenshot(page, driver, charts[0][0], `${frontend}-2-executed-chart`);
       for (const chart of charts) {

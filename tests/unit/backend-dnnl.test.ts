@@ -12,7 +12,6 @@ import { useFusedAdam } from '../../lib/backend/fused-adam';
 
 const root = projectPath();
 // native/build.js is plain JS outside the compiled tree (it runs at install, before tsc).
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const { prerequisites } = require(resolve(root, 'native/build.js')) as { prerequisites(): { why?: string } };
 const built = existsSync(DNNL_ADDON_PATH);
 
