@@ -60,6 +60,20 @@ export type { TracePanel } from './experiments/figures';
 // Classroom exercises: what check cells call (see lib/exercises/ and `npm run exercises` / `npm run grade`).
 export { check, fail, CheckFailure } from './exercises/check';
 export type { CheckOutcome } from './exercises/check';
-export { expectLayers, expectLayerConfig, layerClasses, expectClose, expectAtLeast, expectColumns, expectOneHot } from './exercises/expect';
-export { expectTensorClose, expectLoss, expectAccuracyMetric, recordFitCalls, expectSameWeights } from './exercises/expect';
+export {
+  expectLayers,
+  expectLayerConfig,
+  layerClasses,
+  expectClose,
+  expectAtLeast,
+  expectColumns,
+  expectOneHot,
+} from './exercises/expect';
+export {
+  expectTensorClose,
+  expectLoss,
+  expectAccuracyMetric,
+  recordFitCalls,
+  expectSameWeights,
+} from './exercises/expect';
 export type { FitCall } from './exercises/expect';

@@ -33,7 +33,9 @@ export function projectRoot(): string | null {
 export function projectPath(...parts: string[]): string {
   const root = projectRoot();
   if (root === null) {
-    throw new Error(`bn-lab: ${__dirname} is not inside a bn-lab checkout, so ${path.join(...parts)} cannot be found. Run it from a clone of the repository.`);
+    throw new Error(
+      `bn-lab: ${__dirname} is not inside a bn-lab checkout, so ${path.join(...parts)} cannot be found. Run it from a clone of the repository.`,
+    );
   }
   return path.join(root, ...parts);
 }

@@ -15,7 +15,8 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..');
 const source = path.join(__dirname, 'dnnl', 'bnlab_dnnl.cc');
 const output = path.join(__dirname, 'build', 'bnlab_dnnl.node');
-const HOW = 'Debian/Ubuntu: `sudo apt-get install g++ libdnnl-dev`; macOS: `xcode-select --install && brew install onednn`; ' +
+const HOW =
+  'Debian/Ubuntu: `sudo apt-get install g++ libdnnl-dev`; macOS: `xcode-select --install && brew install onednn`; ' +
   'then `npm run build:native`. Without it bn-lab trains on pure wasm (slower for conv nets).';
 
 function which(cmd) {
@@ -27,12 +28,15 @@ function which(cmd) {
 function dnnlPrefixes() {
   const prefixes = [];
   if (process.env.DNNL_ROOT) prefixes.push(process.env.DNNL_ROOT);
-  if (process.platform === 'darwin') prefixes.push('/opt/homebrew', '/usr/local', '/opt/homebrew/opt/onednn', '/usr/local/opt/onednn');
+  if (process.platform === 'darwin')
+    prefixes.push('/opt/homebrew', '/usr/local', '/opt/homebrew/opt/onednn', '/usr/local/opt/onednn');
   return prefixes.filter((p) => fs.existsSync(path.join(p, 'include', 'oneapi', 'dnnl', 'dnnl.hpp')));
 }
 
 function hasDnnlHeader(prefixes) {
-  const system = ['/usr/include', '/usr/local/include'].some((d) => fs.existsSync(path.join(d, 'oneapi', 'dnnl', 'dnnl.hpp')));
+  const system = ['/usr/include', '/usr/local/include'].some((d) =>
+    fs.existsSync(path.join(d, 'oneapi', 'dnnl', 'dnnl.hpp')),
+  );
   return system || prefixes.length > 0;
 }
 
@@ -42,7 +46,10 @@ function prerequisites() {
   if (!cxx) return { why: 'no C++ compiler found (g++, c++ or clang++; or set CXX)' };
   let napiInclude;
   try {
-    napiInclude = path.join(path.dirname(require.resolve('node-api-headers/package.json', { paths: [root] })), 'include');
+    napiInclude = path.join(
+      path.dirname(require.resolve('node-api-headers/package.json', { paths: [root] })),
+      'include',
+    );
   } catch {
     return { why: 'the npm package node-api-headers is not installed (run `npm install`)' };
   }
@@ -57,10 +64,23 @@ function build() {
   fs.mkdirSync(path.dirname(output), { recursive: true });
   const tmp = `${output}.${process.pid}.tmp`;
   // -ffp-contract=off: no fused multiply-adds, so the Adam loop rounds exactly as tfjs's separate ops do.
-  const args = ['-O2', '-std=c++17', '-shared', '-fPIC', '-fvisibility=hidden', '-ffp-contract=off',
-    '-DNODE_GYP_MODULE_NAME=bnlab_dnnl', '-DNAPI_VERSION=8', `-I${napiInclude}`,
-    ...prefixes.map((p) => `-I${path.join(p, 'include')}`), source, '-o', tmp,
-    ...prefixes.flatMap((p) => [`-L${path.join(p, 'lib')}`, `-Wl,-rpath,${path.join(p, 'lib')}`]), '-ldnnl'];
+  const args = [
+    '-O2',
+    '-std=c++17',
+    '-shared',
+    '-fPIC',
+    '-fvisibility=hidden',
+    '-ffp-contract=off',
+    '-DNODE_GYP_MODULE_NAME=bnlab_dnnl',
+    '-DNAPI_VERSION=8',
+    `-I${napiInclude}`,
+    ...prefixes.map((p) => `-I${path.join(p, 'include')}`),
+    source,
+    '-o',
+    tmp,
+    ...prefixes.flatMap((p) => [`-L${path.join(p, 'lib')}`, `-Wl,-rpath,${path.join(p, 'lib')}`]),
+    '-ldnnl',
+  ];
   // Node resolves N-API symbols when it loads the addon; macOS's linker must be told so.
   if (process.platform === 'darwin') args.push('-undefined', 'dynamic_lookup', '-Xpreprocessor', '-fopenmp');
   else args.push('-fopenmp');
@@ -72,8 +92,11 @@ function build() {
   }
   fs.renameSync(tmp, output);
   // Loading it here catches a missing shared library now rather than at the first notebook.
-  const check = spawnSync(process.execPath, ['-e', `console.log(JSON.stringify(require(${JSON.stringify(output)}).info()))`],
-    { encoding: 'utf8' });
+  const check = spawnSync(
+    process.execPath,
+    ['-e', `console.log(JSON.stringify(require(${JSON.stringify(output)}).info()))`],
+    { encoding: 'utf8' },
+  );
   if (check.status !== 0) {
     fs.rmSync(output, { force: true });
     return { ok: false, why: `the built addon does not load: ${check.stderr.trim().split('\n').slice(-1)[0]}` };

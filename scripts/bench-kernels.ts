@@ -25,7 +25,11 @@ function conv3dRoute(args: KernelArgs): tf.TensorInfo {
   const to5 = (t: tf.TensorInfo) => run('Reshape', { x: t }, { shape: [t.shape[0], 1, ...t.shape.slice(1)] });
   const [x5, dy5] = [to5(x), to5(dy)];
   const s = typeof strides === 'number' ? [strides, strides] : strides;
-  const dw = run('Conv3DBackpropFilterV2', { x: x5, dy: dy5 }, { strides: [1, ...s], pad, filterShape: [1, ...filterShape] });
+  const dw = run(
+    'Conv3DBackpropFilterV2',
+    { x: x5, dy: dy5 },
+    { strides: [1, ...s], pad, filterShape: [1, ...filterShape] },
+  );
   const out = run('Reshape', { x: dw }, { shape: filterShape });
   for (const t of [x5, dy5, dw]) backend.disposeData(t.dataId);
   return out;
@@ -63,8 +67,14 @@ async function main(): Promise<void> {
     const x = tf.randomNormal(s.x, 0, 1, 'float32', 1);
     const y = tf.conv2d(x as tf.Tensor4D, tf.zeros(s.filter), 1, s.pad);
     const dy = tf.randomNormal(y.shape, 0, 1, 'float32', 2);
-    const call = () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy },
-      { strides: 1, pad: s.pad, dataFormat: 'NHWC', filterShape: s.filter }) as tf.Tensor;
+    const call = () =>
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropFilter',
+          { x, dy },
+          { strides: 1, pad: s.pad, dataFormat: 'NHWC', filterShape: s.filter },
+        ) as tf.Tensor;
     const row: Record<string, string> = {};
     const results: Float32Array[] = [];
     for (const v of ['conv3d', 'xnnpack'] as Variant[]) {
@@ -74,11 +84,13 @@ async function main(): Promise<void> {
       results.push(r.dataSync() as Float32Array);
       r.dispose();
     }
-    const relDiff = Math.max(...results[0].map((a, i) => Math.abs(a - results[1][i]))) /
-      Math.max(...results[0].map(Math.abs));
+    const relDiff =
+      Math.max(...results[0].map((a, i) => Math.abs(a - results[1][i]))) / Math.max(...results[0].map(Math.abs));
     const fwd = await timeMs(() => tf.conv2d(x as tf.Tensor4D, tf.zeros(s.filter), 1, s.pad).dispose());
-    console.log(`${s.name}: conv3d ${row.conv3d}, xnnpack ${row.xnnpack}, speed-up ` +
-      `${(+row.conv3d / +row.xnnpack).toFixed(1)}x (forward conv2d ${fwd.toFixed(2)}; relative difference ${relDiff.toExponential(1)})`);
+    console.log(
+      `${s.name}: conv3d ${row.conv3d}, xnnpack ${row.xnnpack}, speed-up ` +
+        `${(+row.conv3d / +row.xnnpack).toFixed(1)}x (forward conv2d ${fwd.toFixed(2)}; relative difference ${relDiff.toExponential(1)})`,
+    );
     tf.dispose([x, y, dy]);
   }
 
@@ -106,5 +118,8 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((e) => { console.error(e); process.exit(1); });
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
 }

@@ -59,10 +59,18 @@ async function main(): Promise<void> {
     });
     const byName = new Map<string, number>();
     info!.kernels.forEach((k, i) => byName.set(k.name, (byName.get(k.name) ?? 0) + fastest[i]));
-    console.log(`\n${name} (batch ${f.batch}): fastest step ${wall.toFixed(0)} ms under the profiler, kernels ${kernelTotal.toFixed(0)} ms ` +
-      `(each call's fastest of ${repeats}), ${info!.kernels.length} kernel calls`);
-    console.log('  by kernel: ' + [...byName].sort((a, b) => b[1] - a[1]).slice(0, top)
-      .map(([n, ms]) => `${n} ${ms.toFixed(1)}`).join(', '));
+    console.log(
+      `\n${name} (batch ${f.batch}): fastest step ${wall.toFixed(0)} ms under the profiler, kernels ${kernelTotal.toFixed(0)} ms ` +
+        `(each call's fastest of ${repeats}), ${info!.kernels.length} kernel calls`,
+    );
+    console.log(
+      '  by kernel: ' +
+        [...byName]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, top)
+          .map(([n, ms]) => `${n} ${ms.toFixed(1)}`)
+          .join(', '),
+    );
     for (const [key, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) {
       console.log(`  ${e.ms.toFixed(1).padStart(8)} ms ${String(e.calls).padStart(3)}x  ${key}`);
     }

@@ -30,16 +30,51 @@ interface Family {
 }
 
 const FAMILIES: Family[] = [
-  { name: 'lenet', label: 'LeNet+BN 32x32x1', batch: 32, inputShape: [32, 32, 1], classes: 10, onehot: false,
-    build: () => lenet(true) },
-  { name: 'lenet_s5', label: 'LeNet+BN conv3 1x1/5', batch: 32, inputShape: [32, 32, 1], classes: 10, onehot: false,
-    build: () => lenet(true, { kernelSize: 1, strides: 5 }) },
-  { name: 'small_cnn', label: 'small CIFAR CNN+BN', batch: 256, inputShape: [32, 32, 3], classes: 10, onehot: false,
-    build: () => smallCifarCnn() },
-  { name: 'vgg', label: 'VGG CIFAR CNN+BN', batch: 32, inputShape: [32, 32, 3], classes: 10, onehot: false,
-    build: () => vggCnn() },
-  { name: 'iris', label: 'iris MLP+BN', batch: 32, inputShape: [4], classes: 3, onehot: true,
-    build: () => irisMlp(true) },
+  {
+    name: 'lenet',
+    label: 'LeNet+BN 32x32x1',
+    batch: 32,
+    inputShape: [32, 32, 1],
+    classes: 10,
+    onehot: false,
+    build: () => lenet(true),
+  },
+  {
+    name: 'lenet_s5',
+    label: 'LeNet+BN conv3 1x1/5',
+    batch: 32,
+    inputShape: [32, 32, 1],
+    classes: 10,
+    onehot: false,
+    build: () => lenet(true, { kernelSize: 1, strides: 5 }),
+  },
+  {
+    name: 'small_cnn',
+    label: 'small CIFAR CNN+BN',
+    batch: 256,
+    inputShape: [32, 32, 3],
+    classes: 10,
+    onehot: false,
+    build: () => smallCifarCnn(),
+  },
+  {
+    name: 'vgg',
+    label: 'VGG CIFAR CNN+BN',
+    batch: 32,
+    inputShape: [32, 32, 3],
+    classes: 10,
+    onehot: false,
+    build: () => vggCnn(),
+  },
+  {
+    name: 'iris',
+    label: 'iris MLP+BN',
+    batch: 32,
+    inputShape: [4],
+    classes: 3,
+    onehot: true,
+    build: () => irisMlp(true),
+  },
 ];
 
 /** One family on one engine (a tfjs backend, or torch at a thread count). */
@@ -126,21 +161,44 @@ async function benchTfjs(f: Family, backend: BackendPath, steps: number, warmup:
   model.optimizer.dispose();
   model.dispose();
   return {
-    family: f.name, engine: `tfjs-${backend}`, batch: f.batch, steps,
-    msPerStep, cpuMsPerStep: median(cpuTimes), imagesPerSec: (f.batch * 1000) / msPerStep,
+    family: f.name,
+    engine: `tfjs-${backend}`,
+    batch: f.batch,
+    steps,
+    msPerStep,
+    cpuMsPerStep: median(cpuTimes),
+    imagesPerSec: (f.batch * 1000) / msPerStep,
     evalImagesPerSec: (f.batch * evalSteps * 1000) / evalMs,
-    peakRssMB: peakRss / 2 ** 20, peakTensorMB: peakTensor / 2 ** 20,
+    peakRssMB: peakRss / 2 ** 20,
+    peakTensorMB: peakTensor / 2 ** 20,
   };
 }
 
-function runTorch(steps: number, warmup: number, families: string[]): { version?: string; results: Result[]; note?: string } {
+function runTorch(
+  steps: number,
+  warmup: number,
+  families: string[],
+): { version?: string; results: Result[]; note?: string } {
   const py = '/usr/bin/python3';
   const script = resolve(__dirname, '../../scripts/bench_torch.py');
   if (!existsSync(py) || spawnSync(py, ['-c', 'import torch']).status !== 0) {
     return { results: [], note: 'PyTorch not importable by /usr/bin/python3 (apt-get install python3-torch)' };
   }
-  const r = spawnSync(py, [script, '--steps', String(steps), '--warmup', String(Math.max(warmup, 5)), '--threads', '1,2',
-    '--families', families.join(',')], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(
+    py,
+    [
+      script,
+      '--steps',
+      String(steps),
+      '--warmup',
+      String(Math.max(warmup, 5)),
+      '--threads',
+      '1,2',
+      '--families',
+      families.join(','),
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
   if (r.status !== 0) return { results: [], note: `bench_torch.py failed: ${r.stderr.trim().split('\n').pop()}` };
   const out = JSON.parse(r.stdout) as { torch: string; results: Array<Omit<Result, 'engine'> & { threads: number }> };
   return {
@@ -150,7 +208,15 @@ function runTorch(steps: number, warmup: number, families: string[]): { version?
 }
 
 /** Samples and epochs of one notebook's training runs, per family, in one profile. */
-interface Workload { nb: string; family: string; runs: number; train: number; epochs: number; evalPerEpoch: number; evalOnce: number }
+interface Workload {
+  nb: string;
+  family: string;
+  runs: number;
+  train: number;
+  epochs: number;
+  evalPerEpoch: number;
+  evalOnce: number;
+}
 
 /** The notebooks' settings (see the issue): full, and the quick profile `npm start` uses. */
 const WORKLOADS: Record<'quick' | 'full', Workload[]> = {
@@ -183,7 +249,7 @@ function estimateSeconds(profile: Workload[], engine: string, results: Result[])
   for (const w of profile) {
     const r = results.find((x) => x.engine === engine && x.family === w.family);
     if (r == null) return undefined;
-    const train = Math.ceil(w.train / r.batch) * r.msPerStep / 1000;
+    const train = (Math.ceil(w.train / r.batch) * r.msPerStep) / 1000;
     const evalImgs = w.evalPerEpoch * w.epochs + w.evalOnce;
     perNb[w.nb] = (perNb[w.nb] ?? 0) + w.runs * (w.epochs * train + evalImgs / r.evalImagesPerSec);
   }
@@ -192,7 +258,8 @@ function estimateSeconds(profile: Workload[], engine: string, results: Result[])
 }
 
 const fmt = (n: number | undefined, digits = 0) => (n == null || !Number.isFinite(n) ? '-' : n.toFixed(digits));
-const minutes = (s: number) => (s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`);
+const minutes = (s: number) =>
+  s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
 
 function printTable(rows: string[][]): void {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -237,15 +304,18 @@ async function main(): Promise<void> {
       const steps = backend === 'cpu' ? Math.max(2, Math.ceil(args.steps / 5)) : args.steps;
       const warmup = backend === 'cpu' ? 1 : args.warmup;
       const r = await benchTfjs(f, backend, steps, warmup);
-      console.error(`  ${f.name} on ${backend}: ${fmt(r.imagesPerSec)} img/s, ${fmt(r.msPerStep, 1)} ms/step ` +
-        `(CPU ${fmt(r.cpuMsPerStep, 1)} ms)`);
+      console.error(
+        `  ${f.name} on ${backend}: ${fmt(r.imagesPerSec)} img/s, ${fmt(r.msPerStep, 1)} ms/step ` +
+          `(CPU ${fmt(r.cpuMsPerStep, 1)} ms)`,
+      );
       results.push(r);
     }
     if (args.torch) {
       const t = runTorch(args.steps, args.warmup, [f.name]);
       torchVersion ??= t.version;
       results.push(...t.results);
-      for (const r of t.results) console.error(`  ${f.name} on ${r.engine}: ${fmt(r.imagesPerSec)} img/s (CPU ${fmt(r.cpuMsPerStep, 1)} ms)`);
+      for (const r of t.results)
+        console.error(`  ${f.name} on ${r.engine}: ${fmt(r.imagesPerSec)} img/s (CPU ${fmt(r.cpuMsPerStep, 1)} ms)`);
       if (t.note && !notes.includes(t.note)) notes.push(t.note);
     }
   }
@@ -254,8 +324,11 @@ async function main(): Promise<void> {
   const engines = [...new Set(results.map((r) => r.engine))];
   const tfjsEngines = engines.filter((e) => e.startsWith('tfjs-'));
   const torchEngines = engines.filter((e) => e.startsWith('torch-'));
-  const header = ['family (batch)', ...engines.map((e) => `${e} img/s`), ...engines.filter((e) => e.startsWith('tfjs'))
-    .map((e) => `${e} ms/step`)];
+  const header = [
+    'family (batch)',
+    ...engines.map((e) => `${e} img/s`),
+    ...engines.filter((e) => e.startsWith('tfjs')).map((e) => `${e} ms/step`),
+  ];
   if (torchEngines.length) header.push(...tfjsEngines.map((e) => `${e}/torch best`));
   header.push('peak RSS MB', 'peak tensors MB');
   const rows = [header];
@@ -263,9 +336,14 @@ async function main(): Promise<void> {
   const ratios: Record<string, { torchBest?: string; byEngine: Record<string, number> }> = {};
   for (const f of families) {
     const get = (e: string) => results.find((r) => r.engine === e && r.family === f.name);
-    const row = [`${f.label} (${f.batch})`, ...engines.map((e) => fmt(get(e)?.imagesPerSec)),
-      ...tfjsEngines.map((e) => fmt(get(e)?.msPerStep, 1))];
-    const best = torchEngines.map(get).filter((r): r is Result => r != null)
+    const row = [
+      `${f.label} (${f.batch})`,
+      ...engines.map((e) => fmt(get(e)?.imagesPerSec)),
+      ...tfjsEngines.map((e) => fmt(get(e)?.msPerStep, 1)),
+    ];
+    const best = torchEngines
+      .map(get)
+      .filter((r): r is Result => r != null)
       .sort((a, b) => b.imagesPerSec - a.imagesPerSec)[0];
     ratios[f.name] = { torchBest: best?.engine, byEngine: {} };
     if (torchEngines.length) {
@@ -276,18 +354,25 @@ async function main(): Promise<void> {
       }
     }
     const mine = tfjsEngines.map(get).filter((r): r is Result => r != null);
-    row.push(fmt(Math.max(...mine.map((r) => r.peakRssMB ?? 0))), fmt(Math.max(...mine.map((r) => r.peakTensorMB ?? 0)), 1));
+    row.push(
+      fmt(Math.max(...mine.map((r) => r.peakRssMB ?? 0))),
+      fmt(Math.max(...mine.map((r) => r.peakTensorMB ?? 0)), 1),
+    );
     rows.push(row);
   }
-  console.log(`\nTraining throughput (images/s; ratios are ours / PyTorch ${torchVersion ?? 'n/a'} at its better thread count` +
-    `${autoPath ? `; auto = ${autoPath}` : ''})`);
+  console.log(
+    `\nTraining throughput (images/s; ratios are ours / PyTorch ${torchVersion ?? 'n/a'} at its better thread count` +
+      `${autoPath ? `; auto = ${autoPath}` : ''})`,
+  );
   printTable(rows);
 
   // The same comparison in CPU time per step (all threads of the process): on a shared machine wall
   // time depends on what else runs; CPU time of single-threaded runs is the work per step.
   const cpuRatios: Record<string, Record<string, number>> = {};
   if (torchEngines.length) {
-    const cpuRows = [['family (batch)', ...engines.map((e) => `${e} CPU ms`), ...tfjsEngines.map((e) => `torch-1t/${e} CPU`)]];
+    const cpuRows = [
+      ['family (batch)', ...engines.map((e) => `${e} CPU ms`), ...tfjsEngines.map((e) => `torch-1t/${e} CPU`)],
+    ];
     for (const f of families) {
       const get = (e: string) => results.find((r) => r.engine === e && r.family === f.name);
       const torch1 = get('torch-1t')?.cpuMsPerStep;
@@ -296,10 +381,13 @@ async function main(): Promise<void> {
         const ours = get(e)?.cpuMsPerStep;
         if (ours && torch1) cpuRatios[f.name][e] = torch1 / ours;
       }
-      cpuRows.push([`${f.label} (${f.batch})`, ...engines.map((e) => fmt(get(e)?.cpuMsPerStep, 1)),
-        ...tfjsEngines.map((e) => fmt(cpuRatios[f.name][e], 2))]);
+      cpuRows.push([
+        `${f.label} (${f.batch})`,
+        ...engines.map((e) => fmt(get(e)?.cpuMsPerStep, 1)),
+        ...tfjsEngines.map((e) => fmt(cpuRatios[f.name][e], 2)),
+      ]);
     }
-    console.log('\nCPU time per training step (ms, all threads) and PyTorch 1 thread\'s CPU time as a fraction of ours');
+    console.log("\nCPU time per training step (ms, all threads) and PyTorch 1 thread's CPU time as a fraction of ours");
     printTable(cpuRows);
   }
 
@@ -314,7 +402,9 @@ async function main(): Promise<void> {
     }
   }
   if (estRows.length > 1) {
-    console.log('\nEstimated training + evaluation time of the collection (excludes data loading, plotting, notebook start-up)');
+    console.log(
+      '\nEstimated training + evaluation time of the collection (excludes data loading, plotting, notebook start-up)',
+    );
     printTable(estRows);
   }
   for (const n of notes) console.log(`note: ${n}`);
@@ -322,10 +412,27 @@ async function main(): Promise<void> {
   const outDir = resolve(__dirname, '../../out');
   mkdirSync(outDir, { recursive: true });
   const file = resolve(outDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({
-    date: new Date().toISOString(), tfjs: tf.version_core, torch: torchVersion, backends: backendsUsed, autoPath,
-    args, results, ratios, cpuRatios, estimates, notes, load: loadavg(),
-  }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        tfjs: tf.version_core,
+        torch: torchVersion,
+        backends: backendsUsed,
+        autoPath,
+        args,
+        results,
+        ratios,
+        cpuRatios,
+        estimates,
+        notes,
+        load: loadavg(),
+      },
+      null,
+      2,
+    ),
+  );
   console.log(`\nwrote ${file}`);
 }
 

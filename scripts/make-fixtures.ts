@@ -26,7 +26,12 @@ async function writeManifest(dir: string, names: string[]): Promise<void> {
 }
 
 /** The first `count` items of an IDX file, with the header's first dimension rewritten to match. */
-function cutIdx(gz: Buffer, magic: number, count: number, name: string): { gz: Buffer; idx: ReturnType<typeof parseIdx> } {
+function cutIdx(
+  gz: Buffer,
+  magic: number,
+  count: number,
+  name: string,
+): { gz: Buffer; idx: ReturnType<typeof parseIdx> } {
   const idx = parseIdx(gunzipSync(gz), magic, name);
   const [, ...rest] = idx.dims;
   const itemBytes = rest.reduce((a, b) => a * b, 1);
@@ -66,10 +71,15 @@ async function mnistFixtures(dataDir: string): Promise<void> {
   const size = rows + 2 * pad;
   const pixels = Buffer.alloc(size * size);
   for (let r = 0; r < rows; r++) {
-    pixels.set(testImages!.data.subarray((index * rows + r) * cols, (index * rows + r + 1) * cols), (r + pad) * size + pad);
+    pixels.set(
+      testImages!.data.subarray((index * rows + r) * cols, (index * rows + r + 1) * cols),
+      (r + pad) * size + pad,
+    );
   }
   const png = path.join(dataDir, '2.png');
-  await sharp(pixels, { raw: { width: size, height: size, channels: 1 } }).png({ compressionLevel: 9 }).toFile(png);
+  await sharp(pixels, { raw: { width: size, height: size, channels: 1 } })
+    .png({ compressionLevel: 9 })
+    .toFile(png);
   console.log(`wrote ${png} (MNIST test image #${index}, label 2)`);
 }
 

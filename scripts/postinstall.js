@@ -18,7 +18,12 @@ function run(cmd, args, opts = {}) {
  * declared in an earlier cell (ReferenceError at run time); the patch fixes its converter.
  */
 function applyPatches() {
-  const bin = path.join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'patch-package.cmd' : 'patch-package');
+  const bin = path.join(
+    root,
+    'node_modules',
+    '.bin',
+    process.platform === 'win32' ? 'patch-package.cmd' : 'patch-package',
+  );
   const r = run(bin, ['--error-on-fail'], { stdio: 'inherit', shell: process.platform === 'win32' });
   if (r.status !== 0) {
     console.error('bn-lab: applying patches/ failed; notebooks would misbehave, so the install stops here.');
@@ -51,7 +56,9 @@ function registerKernel() {
   const tslab = path.join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'tslab.cmd' : 'tslab');
   const r = run(tslab, ['install', `--python=${python}`, `--binary=${tslab}`]);
   if (r.status !== 0) {
-    console.warn(`bn-lab: registering the tslab kernel failed:\n${r.stdout}${r.stderr}\n  Retry with \`npm run kernel\`.`);
+    console.warn(
+      `bn-lab: registering the tslab kernel failed:\n${r.stdout}${r.stderr}\n  Retry with \`npm run kernel\`.`,
+    );
     return;
   }
   console.log(`bn-lab: tslab kernel registered with ${python} (it runs ${tslab}).`);
@@ -65,7 +72,11 @@ function buildNative() {
   try {
     const { build: buildAddon, HOW } = require('../native/build.js');
     const { ok, why } = buildAddon();
-    console.log(ok ? `bn-lab: oneDNN kernels ${why}.` : `bn-lab: oneDNN kernels not built (training uses pure wasm): ${why}.\n  ${HOW}`);
+    console.log(
+      ok
+        ? `bn-lab: oneDNN kernels ${why}.`
+        : `bn-lab: oneDNN kernels not built (training uses pure wasm): ${why}.\n  ${HOW}`,
+    );
   } catch (e) {
     console.warn(`bn-lab: building the oneDNN kernels failed unexpectedly (${e.message}); training uses pure wasm.`);
   }

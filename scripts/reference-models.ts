@@ -90,7 +90,11 @@ export function irisMlp(batchNorm: boolean): tf.Sequential {
 }
 
 /** Compiles a classifier as the notebooks do: Adam, cross-entropy for integer or one-hot labels, accuracy. */
-export function compileClassifier(model: tf.LayersModel, labels: 'sparse' | 'onehot' = 'sparse', learningRate = 1e-3): void {
+export function compileClassifier(
+  model: tf.LayersModel,
+  labels: 'sparse' | 'onehot' = 'sparse',
+  learningRate = 1e-3,
+): void {
   const loss = labels === 'sparse' ? 'sparseCategoricalCrossentropy' : 'categoricalCrossentropy';
   model.compile({ optimizer: tf.train.adam(learningRate), loss, metrics: ['accuracy'] });
 }

@@ -5,7 +5,8 @@
 import { basename, join } from 'node:path';
 import { parseGrid, runSweep } from '../lib/runner/sweep';
 
-const USAGE = 'Usage: npm run sweep -- <input.ipynb> -p NAME v1,v2,... [-p NAME ...] [--jobs N] [--out DIR] [--timeout SECONDS]';
+const USAGE =
+  'Usage: npm run sweep -- <input.ipynb> -p NAME v1,v2,... [-p NAME ...] [--jobs N] [--out DIR] [--timeout SECONDS]';
 
 async function main(argv: string[]): Promise<number> {
   const pairs: [string, string][] = [];

@@ -8,18 +8,78 @@ type Shape4 = [number, number, number, number];
 
 /** The addon's functions (native/dnnl/bnlab_dnnl.cc); offsets are bytes into the heap view. */
 interface DnnlAddon {
-  conv2dForward(heap: Float32Array, x: number, filter: number, bias: number, y: number, relu: number, ...conv: number[]): string;
+  conv2dForward(
+    heap: Float32Array,
+    x: number,
+    filter: number,
+    bias: number,
+    y: number,
+    relu: number,
+    ...conv: number[]
+  ): string;
   conv2dBackwardData(heap: Float32Array, dy: number, filter: number, dx: number, ...conv: number[]): string;
   conv2dBackwardWeights(heap: Float32Array, x: number, dy: number, dw: number, ...conv: number[]): string;
-  matmul(heap: Float32Array, a: number, b: number, bias: number, out: number, relu: number, batchA: number, batchB: number,
-    m: number, k: number, n: number, transposeA: number, transposeB: number): string;
+  matmul(
+    heap: Float32Array,
+    a: number,
+    b: number,
+    bias: number,
+    out: number,
+    relu: number,
+    batchA: number,
+    batchB: number,
+    m: number,
+    k: number,
+    n: number,
+    transposeA: number,
+    transposeB: number,
+  ): string;
   maxPoolGrad(heap: Float32Array, x: number, dy: number, dx: number, ...pool: number[]): string;
-  batchNorm(heap: Float32Array, x: number, y: number, rows: number, channels: number, mean: number, variance: number,
-    offset: number, scale: number, epsilon: number): string;
-  adam(heap: Float32Array, n: number, value: number, m: number, v: number, g: number, c1: number, c2: number,
-    newM: number, newV: number, newValue: number, beta1: number, beta2: number, epsilon: number, learningRate: number): string;
-  batchNormGrad(heap: Float32Array, x: number, dy: number, mean: number, variance: number, scale: number, rows: number,
-    channels: number, epsilon: number, dx: number, dmean: number, dvariance: number, dscale: number, doffset: number): string;
+  batchNorm(
+    heap: Float32Array,
+    x: number,
+    y: number,
+    rows: number,
+    channels: number,
+    mean: number,
+    variance: number,
+    offset: number,
+    scale: number,
+    epsilon: number,
+  ): string;
+  adam(
+    heap: Float32Array,
+    n: number,
+    value: number,
+    m: number,
+    v: number,
+    g: number,
+    c1: number,
+    c2: number,
+    newM: number,
+    newV: number,
+    newValue: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    learningRate: number,
+  ): string;
+  batchNormGrad(
+    heap: Float32Array,
+    x: number,
+    dy: number,
+    mean: number,
+    variance: number,
+    scale: number,
+    rows: number,
+    channels: number,
+    epsilon: number,
+    dx: number,
+    dmean: number,
+    dvariance: number,
+    dscale: number,
+    doffset: number,
+  ): string;
   tanh(heap: Float32Array, x: number, y: number, n: number): string;
   avgPoolGrad(heap: Float32Array, dy: number, dx: number, ...pool: number[]): string;
   info(): { version: string; isa: number; threads: number };
@@ -29,15 +89,28 @@ interface DnnlAddon {
  * Where native/build.js puts the addon (from dist/lib/backend/ back to the package root), unless
  * BN_LAB_DNNL_ADDON names another file (the tests point it at a missing one to check the fallback).
  */
-export const DNNL_ADDON_PATH = process.env.BN_LAB_DNNL_ADDON || resolve(__dirname, '../../../native/build/bnlab_dnnl.node');
+export const DNNL_ADDON_PATH =
+  process.env.BN_LAB_DNNL_ADDON || resolve(__dirname, '../../../native/build/bnlab_dnnl.node');
 
 /** How to get the addon built, for messages when it is missing. */
-export const DNNL_REMEDY = 'Install a C++ compiler and oneDNN (Debian/Ubuntu: `apt-get install g++ libdnnl-dev`; ' +
+export const DNNL_REMEDY =
+  'Install a C++ compiler and oneDNN (Debian/Ubuntu: `apt-get install g++ libdnnl-dev`; ' +
   'macOS: `brew install onednn`), then run `npm run build:native` (or reinstall).';
 
 /** Every function this module calls, checked when the addon loads. */
-const ADDON_FUNCTIONS: Array<keyof DnnlAddon> = ['conv2dForward', 'conv2dBackwardData', 'conv2dBackwardWeights', 'matmul',
-  'maxPoolGrad', 'avgPoolGrad', 'batchNorm', 'batchNormGrad', 'adam', 'tanh', 'info'];
+const ADDON_FUNCTIONS: Array<keyof DnnlAddon> = [
+  'conv2dForward',
+  'conv2dBackwardData',
+  'conv2dBackwardWeights',
+  'matmul',
+  'maxPoolGrad',
+  'avgPoolGrad',
+  'batchNorm',
+  'batchNormGrad',
+  'adam',
+  'tanh',
+  'info',
+];
 
 let addon: DnnlAddon | undefined;
 let loadError: string | undefined;
@@ -68,7 +141,10 @@ export function loadDnnl(): { addon?: DnnlAddon; why: string } {
   }
   if (addon == null) return { why: loadError! };
   const info = addon.info();
-  return { addon, why: `oneDNN ${info.version} kernels (${info.threads} OpenMP thread${info.threads === 1 ? '' : 's'})` };
+  return {
+    addon,
+    why: `oneDNN ${info.version} kernels (${info.threads} OpenMP thread${info.threads === 1 ? '' : 's'})`,
+  };
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm used here (not in its public typings). */
@@ -96,9 +172,25 @@ function offsetOf(backend: WasmBackend, t: tf.TensorInfo): number {
 /** The 17 numbers the addon takes for one convolution, in its Conv struct's order. */
 function convFields(info: tf.backend_util.Conv2DInfo): number[] {
   const { padInfo: p } = info;
-  return [info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.filterHeight, info.filterWidth,
-    info.outChannels, info.outHeight, info.outWidth, info.strideHeight, info.strideWidth,
-    info.dilationHeight, info.dilationWidth, p.top, p.left, p.bottom, p.right];
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.outChannels,
+    info.outHeight,
+    info.outWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    p.top,
+    p.left,
+    p.bottom,
+    p.right,
+  ];
 }
 
 /**
@@ -108,8 +200,14 @@ function convFields(info: tf.backend_util.Conv2DInfo): number[] {
  */
 function supported(info: tf.backend_util.Conv2DInfo): boolean {
   const p = info.padInfo;
-  return [p.top, p.left, p.bottom, p.right].every((v) => v >= 0) && info.outHeight > 0 && info.outWidth > 0 &&
-    info.batchSize > 0 && info.inChannels > 0 && info.outChannels > 0;
+  return (
+    [p.top, p.left, p.bottom, p.right].every((v) => v >= 0) &&
+    info.outHeight > 0 &&
+    info.outWidth > 0 &&
+    info.batchSize > 0 &&
+    info.inChannels > 0 &&
+    info.outChannels > 0
+  );
 }
 
 /** What tfjs passes a kernel function (its own type, which spells the backend as `{}`). */
@@ -125,12 +223,27 @@ function dnnlConv2D(args: KernelArgs): tf.TensorInfo {
   const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as tf.Conv2DAttrs;
   if (dataFormat === 'NCHW' || x.dtype !== 'float32' || filter.dtype !== 'float32') return delegate('Conv2D', args);
-  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, strides, dilations, pad,
-    dimRoundingMode, false, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4,
+    filter.shape as Shape4,
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
   if (!supported(info)) return delegate('Conv2D', args);
   const out = backend.makeOutput(info.outShape, 'float32');
-  addon!.conv2dForward(heapOf(backend), offsetOf(backend, x), offsetOf(backend, filter), -1, offsetOf(backend, out), 0,
-    ...convFields(info));
+  addon!.conv2dForward(
+    heapOf(backend),
+    offsetOf(backend, x),
+    offsetOf(backend, filter),
+    -1,
+    offsetOf(backend, out),
+    0,
+    ...convFields(info),
+  );
   return out;
 }
 
@@ -138,34 +251,73 @@ function dnnlConv2D(args: KernelArgs): tf.TensorInfo {
 function dnnlFusedConv2D(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
-  const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } = args.attrs as unknown as tf.FusedConv2DAttrs;
-  if (dataFormat === 'NCHW' || x!.dtype !== 'float32' || filter!.dtype !== 'float32' || preluActivationWeights != null ||
-    (activation !== 'linear' && activation !== 'relu')) {
+  const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } =
+    args.attrs as unknown as tf.FusedConv2DAttrs;
+  if (
+    dataFormat === 'NCHW' ||
+    x!.dtype !== 'float32' ||
+    filter!.dtype !== 'float32' ||
+    preluActivationWeights != null ||
+    (activation !== 'linear' && activation !== 'relu')
+  ) {
     return delegate('FusedConv2D', args);
   }
-  const info = tf.backend_util.computeConv2DInfo(x!.shape as Shape4, filter!.shape as Shape4, strides, dilations, pad,
-    dimRoundingMode, false, 'channelsLast');
-  if (!supported(info) || (bias != null && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== info.outChannels))) {
+  const info = tf.backend_util.computeConv2DInfo(
+    x!.shape as Shape4,
+    filter!.shape as Shape4,
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  if (
+    !supported(info) ||
+    (bias != null && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== info.outChannels))
+  ) {
     return delegate('FusedConv2D', args);
   }
   const out = backend.makeOutput(info.outShape, 'float32');
-  addon!.conv2dForward(heapOf(backend), offsetOf(backend, x!), offsetOf(backend, filter!),
-    bias == null ? -1 : offsetOf(backend, bias), offsetOf(backend, out), activation === 'relu' ? 1 : 0, ...convFields(info));
+  addon!.conv2dForward(
+    heapOf(backend),
+    offsetOf(backend, x!),
+    offsetOf(backend, filter!),
+    bias == null ? -1 : offsetOf(backend, bias),
+    offsetOf(backend, out),
+    activation === 'relu' ? 1 : 0,
+    ...convFields(info),
+  );
   return out;
 }
 
 function dnnlConv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
+    args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
   const { dilations } = args.attrs as { dilations?: number | [number, number] };
-  if (dataFormat === 'NCHW' || dy.dtype !== 'float32' || filter.dtype !== 'float32') return delegate('Conv2DBackpropInput', args);
-  const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as Shape4, strides, dilations ?? 1, pad,
-    dimRoundingMode, false, 'channelsLast');
+  if (dataFormat === 'NCHW' || dy.dtype !== 'float32' || filter.dtype !== 'float32')
+    return delegate('Conv2DBackpropInput', args);
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as Shape4,
+    strides,
+    dilations ?? 1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
   if (!supported(info) || dy.shape.join() !== info.outShape.join()) return delegate('Conv2DBackpropInput', args);
   const out = backend.makeOutput(inputShape, 'float32');
-  addon!.conv2dBackwardData(heapOf(backend), offsetOf(backend, dy), offsetOf(backend, filter), offsetOf(backend, out),
-    ...convFields(info));
+  addon!.conv2dBackwardData(
+    heapOf(backend),
+    offsetOf(backend, dy),
+    offsetOf(backend, filter),
+    offsetOf(backend, out),
+    ...convFields(info),
+  );
   return out;
 }
 
@@ -173,13 +325,27 @@ function dnnlConv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs & { dilations?: number | [number, number] };
-  if (attrs.dataFormat === 'NCHW' || x.dtype !== 'float32' || dy.dtype !== 'float32') return delegate('Conv2DBackpropFilter', args);
-  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, attrs.filterShape, attrs.strides, attrs.dilations ?? 1,
-    attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+  if (attrs.dataFormat === 'NCHW' || x.dtype !== 'float32' || dy.dtype !== 'float32')
+    return delegate('Conv2DBackpropFilter', args);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4,
+    attrs.filterShape,
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
   if (!supported(info) || dy.shape.join() !== info.outShape.join()) return delegate('Conv2DBackpropFilter', args);
   const out = backend.makeOutput(attrs.filterShape, 'float32');
-  addon!.conv2dBackwardWeights(heapOf(backend), offsetOf(backend, x), offsetOf(backend, dy), offsetOf(backend, out),
-    ...convFields(info));
+  addon!.conv2dBackwardWeights(
+    heapOf(backend),
+    offsetOf(backend, x),
+    offsetOf(backend, dy),
+    offsetOf(backend, out),
+    ...convFields(info),
+  );
   return out;
 }
 
@@ -191,8 +357,15 @@ const MATMUL_MIN_WORK = 1 << 15;
  * are read through strides (the wasm kernel copies them first), batches of 1 broadcast. Returns
  * undefined when the shapes are outside that, so the caller delegates.
  */
-function matMul(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean,
-                bias: tf.TensorInfo | undefined, relu: boolean): tf.TensorInfo | undefined {
+function matMul(
+  backend: WasmBackend,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  bias: tf.TensorInfo | undefined,
+  relu: boolean,
+): tf.TensorInfo | undefined {
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return undefined;
   const lead = (t: tf.TensorInfo) => t.shape.slice(0, -2);
   const [ra, ca] = a.shape.slice(-2);
@@ -209,23 +382,41 @@ function matMul(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, transp
   const outLead = tf.backend_util.assertAndGetBroadcastShape(lead(a), lead(b));
   if (bias != null && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== n)) return undefined;
   const out = backend.makeOutput([...outLead, m, n], 'float32');
-  addon!.matmul(heapOf(backend), offsetOf(backend, a), offsetOf(backend, b), bias == null ? -1 : offsetOf(backend, bias),
-    offsetOf(backend, out), relu ? 1 : 0, batchA, batchB, m, k, n, transposeA ? 1 : 0, transposeB ? 1 : 0);
+  addon!.matmul(
+    heapOf(backend),
+    offsetOf(backend, a),
+    offsetOf(backend, b),
+    bias == null ? -1 : offsetOf(backend, bias),
+    offsetOf(backend, out),
+    relu ? 1 : 0,
+    batchA,
+    batchB,
+    m,
+    k,
+    n,
+    transposeA ? 1 : 0,
+    transposeB ? 1 : 0,
+  );
   return out;
 }
 
 function dnnlBatchMatMul(args: KernelArgs): tf.TensorInfo {
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
-  return matMul(args.backend as WasmBackend, a, b, transposeA, transposeB, undefined, false) ?? delegate('BatchMatMul', args);
+  return (
+    matMul(args.backend as WasmBackend, a, b, transposeA, transposeB, undefined, false) ?? delegate('BatchMatMul', args)
+  );
 }
 
 function dnnl_FusedMatMul(args: KernelArgs): tf.TensorInfo {
   const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
   const { transposeA, transposeB, activation } = args.attrs as unknown as tf._FusedMatMulAttrs;
-  if (preluActivationWeights != null || (activation !== 'linear' && activation !== 'relu')) return delegate('_FusedMatMul', args);
-  return matMul(args.backend as WasmBackend, a!, b!, transposeA, transposeB, bias, activation === 'relu') ??
-    delegate('_FusedMatMul', args);
+  if (preluActivationWeights != null || (activation !== 'linear' && activation !== 'relu'))
+    return delegate('_FusedMatMul', args);
+  return (
+    matMul(args.backend as WasmBackend, a!, b!, transposeA, transposeB, bias, activation === 'relu') ??
+    delegate('_FusedMatMul', args)
+  );
 }
 
 /** MaxPoolGrad as the project's wasm kernel computes it (first maximum wins), in C++ over batches in parallel. */
@@ -233,14 +424,30 @@ function dnnlMaxPoolGrad(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
   const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
-  if (input.dtype !== 'float32' || dy.dtype !== 'float32' || input.shape.length !== 4) return delegate('MaxPoolGrad', args);
+  if (input.dtype !== 'float32' || dy.dtype !== 'float32' || input.shape.length !== 4)
+    return delegate('MaxPoolGrad', args);
   const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, filterSize, strides, 1, pad, dimRoundingMode);
   if (dy.shape.join() !== info.outShape.join()) return delegate('MaxPoolGrad', args);
   const out = backend.makeOutput(input.shape, 'float32');
   if (tf.util.sizeFromShape(input.shape) === 0) return out;
-  addon!.maxPoolGrad(heapOf(backend), offsetOf(backend, input), offsetOf(backend, dy), offsetOf(backend, out),
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
-    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
+  addon!.maxPoolGrad(
+    heapOf(backend),
+    offsetOf(backend, input),
+    offsetOf(backend, dy),
+    offsetOf(backend, out),
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  );
   return out;
 }
 
@@ -248,15 +455,32 @@ function dnnlMaxPoolGrad(args: KernelArgs): tf.TensorInfo {
 function dnnlAvgPoolGrad(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.AvgPoolGradAttrs & { dimRoundingMode?: 'floor' | 'round' | 'ceil' };
-  if (input.dtype !== 'float32' || dy.dtype !== 'float32' || input.shape.length !== 4) return delegate('AvgPoolGrad', args);
+  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.AvgPoolGradAttrs & {
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  };
+  if (input.dtype !== 'float32' || dy.dtype !== 'float32' || input.shape.length !== 4)
+    return delegate('AvgPoolGrad', args);
   const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, filterSize, strides, 1, pad, dimRoundingMode);
   if (dy.shape.join() !== info.outShape.join()) return delegate('AvgPoolGrad', args);
   const out = backend.makeOutput(input.shape, 'float32');
   if (tf.util.sizeFromShape(input.shape) === 0) return out;
-  addon!.avgPoolGrad(heapOf(backend), offsetOf(backend, dy), offsetOf(backend, out),
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
-    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left);
+  addon!.avgPoolGrad(
+    heapOf(backend),
+    offsetOf(backend, dy),
+    offsetOf(backend, out),
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  );
   return out;
 }
 
@@ -266,14 +490,28 @@ function dnnlFusedBatchNorm(args: KernelArgs): tf.TensorInfo {
   const { x, mean, variance, offset, scale } = args.inputs as Record<string, tf.TensorInfo | undefined>;
   const { varianceEpsilon } = args.attrs as unknown as tf.FusedBatchNormAttrs;
   const channels = x!.shape[x!.shape.length - 1] ?? 0;
-  const perChannel = (t: tf.TensorInfo | undefined) => t == null ||
-    (t.dtype === 'float32' && tf.util.sizeFromShape(t.shape) === channels && (t.shape.length === 1 || t.shape[t.shape.length - 1] === channels));
+  const perChannel = (t: tf.TensorInfo | undefined) =>
+    t == null ||
+    (t.dtype === 'float32' &&
+      tf.util.sizeFromShape(t.shape) === channels &&
+      (t.shape.length === 1 || t.shape[t.shape.length - 1] === channels));
   const size = tf.util.sizeFromShape(x!.shape);
-  if (x!.dtype !== 'float32' || size === 0 || ![mean, variance, offset, scale].every(perChannel)) return delegate('FusedBatchNorm', args);
+  if (x!.dtype !== 'float32' || size === 0 || ![mean, variance, offset, scale].every(perChannel))
+    return delegate('FusedBatchNorm', args);
   const out = backend.makeOutput(x!.shape, 'float32');
   const at = (t: tf.TensorInfo | undefined) => (t == null ? -1 : offsetOf(backend, t));
-  addon!.batchNorm(heapOf(backend), offsetOf(backend, x!), offsetOf(backend, out), size / channels, channels,
-    at(mean), at(variance), at(offset), at(scale), varianceEpsilon);
+  addon!.batchNorm(
+    heapOf(backend),
+    offsetOf(backend, x!),
+    offsetOf(backend, out),
+    size / channels,
+    channels,
+    at(mean),
+    at(variance),
+    at(offset),
+    at(scale),
+    varianceEpsilon,
+  );
   return out;
 }
 
@@ -285,10 +523,23 @@ function batchNormGradKernel(args: KernelArgs): tf.TensorInfo[] {
   const { x, dy, mean, variance, scale } = args.inputs as Record<string, tf.TensorInfo | undefined>;
   const { varianceEpsilon } = args.attrs as unknown as tf.FusedBatchNormAttrs;
   const channels = x!.shape[x!.shape.length - 1];
-  const outs = [backend.makeOutput(x!.shape, 'float32'), ...[0, 1, 2, 3].map(() => backend.makeOutput(mean!.shape, 'float32'))];
+  const outs = [
+    backend.makeOutput(x!.shape, 'float32'),
+    ...[0, 1, 2, 3].map(() => backend.makeOutput(mean!.shape, 'float32')),
+  ];
   const at = (t: tf.TensorInfo) => offsetOf(backend, t);
-  addon!.batchNormGrad(heapOf(backend), at(x!), at(dy!), at(mean!), at(variance!), scale == null ? -1 : at(scale),
-    tf.util.sizeFromShape(x!.shape) / channels, channels, varianceEpsilon, ...outs.map(at) as [number, number, number, number, number]);
+  addon!.batchNormGrad(
+    heapOf(backend),
+    at(x!),
+    at(dy!),
+    at(mean!),
+    at(variance!),
+    scale == null ? -1 : at(scale),
+    tf.util.sizeFromShape(x!.shape) / channels,
+    channels,
+    varianceEpsilon,
+    ...(outs.map(at) as [number, number, number, number, number]),
+  );
   return outs;
 }
 
@@ -299,19 +550,31 @@ let stockBatchNormGrad: tf.GradConfig | undefined;
  * layers), instead of tfjs's ~20 elementwise ops and reductions; anything else, and every other
  * backend, keeps tfjs's gradient. (Gradients are registered for all backends, so this decides per call.)
  */
-function fusedBatchNormGrad(dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap): Record<string, () => tf.Tensor> {
+function fusedBatchNormGrad(
+  dy: tf.Tensor,
+  saved: tf.Tensor[],
+  attrs: tf.NamedAttrMap,
+): Record<string, () => tf.Tensor> {
   const [x, mean, variance, scale] = saved;
   const channels = x.shape[x.shape.length - 1];
-  const perChannel = (t: tf.Tensor | undefined) => t == null ||
-    (t.dtype === 'float32' && t.size === channels && (t.rank === 1 || t.shape[t.rank - 1] === channels));
-  if (tf.getBackend() !== 'wasm' || addon == null || !dnnlKernelsActive() || x.dtype !== 'float32' || x.size === 0 ||
-    ![mean, variance, scale].every(perChannel) || !tf.util.arraysEqual(dy.shape, x.shape)) {
+  const perChannel = (t: tf.Tensor | undefined) =>
+    t == null || (t.dtype === 'float32' && t.size === channels && (t.rank === 1 || t.shape[t.rank - 1] === channels));
+  if (
+    tf.getBackend() !== 'wasm' ||
+    addon == null ||
+    !dnnlKernelsActive() ||
+    x.dtype !== 'float32' ||
+    x.size === 0 ||
+    ![mean, variance, scale].every(perChannel) ||
+    !tf.util.arraysEqual(dy.shape, x.shape)
+  ) {
     return stockBatchNormGrad!.gradFunc(dy, saved, attrs) as Record<string, () => tf.Tensor>;
   }
   // Computed now, in the gradient computation's scope: the engine calls each input's function in a
   // tidy of its own, which would dispose the outputs the others return.
-  const [dx, dMean, dVariance, dScale, dOffset] = tf.engine().runKernel(BN_GRAD_KERNEL,
-    { x, dy, mean, variance, ...(scale == null ? {} : { scale }) }, attrs) as tf.Tensor[];
+  const [dx, dMean, dVariance, dScale, dOffset] = tf
+    .engine()
+    .runKernel(BN_GRAD_KERNEL, { x, dy, mean, variance, ...(scale == null ? {} : { scale }) }, attrs) as tf.Tensor[];
   return { x: () => dx, mean: () => dMean, variance: () => dVariance, scale: () => dScale, offset: () => dOffset };
 }
 
@@ -355,12 +618,24 @@ export function useDnnlKernels(on: boolean): void {
     setNativeAdam((backend, n, inputs, outputs, attrs) => {
       const wasm = backend as WasmBackend;
       const at = (t: tf.TensorInfo) => offsetOf(wasm, t);
-      addon!.adam(heapOf(wasm), n, ...inputs.map(at) as [number, number, number, number, number, number],
-        ...outputs.map(at) as [number, number, number], attrs.beta1, attrs.beta2, attrs.epsilon, attrs.learningRate);
+      addon!.adam(
+        heapOf(wasm),
+        n,
+        ...(inputs.map(at) as [number, number, number, number, number, number]),
+        ...(outputs.map(at) as [number, number, number]),
+        attrs.beta1,
+        attrs.beta2,
+        attrs.epsilon,
+        attrs.learningRate,
+      );
       return true;
     });
     if (tf.getKernel(BN_GRAD_KERNEL, 'wasm') == null) {
-      tf.registerKernel({ kernelName: BN_GRAD_KERNEL, backendName: 'wasm', kernelFunc: batchNormGradKernel as unknown as tf.KernelFunc });
+      tf.registerKernel({
+        kernelName: BN_GRAD_KERNEL,
+        backendName: 'wasm',
+        kernelFunc: batchNormGradKernel as unknown as tf.KernelFunc,
+      });
     }
     stockBatchNormGrad ??= tf.getGradient('FusedBatchNorm');
     tf.registerGradient({ ...stockBatchNormGrad!, gradFunc: fusedBatchNormGrad as unknown as tf.GradFunc });
@@ -368,7 +643,12 @@ export function useDnnlKernels(on: boolean): void {
       const current = tf.getKernel(kernelName, 'wasm');
       prior.set(kernelName, current);
       if (current != null) tf.unregisterKernel(kernelName, 'wasm');
-      tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc, setupFunc: current?.setupFunc });
+      tf.registerKernel({
+        kernelName,
+        backendName: 'wasm',
+        kernelFunc: kernelFunc as tf.KernelFunc,
+        setupFunc: current?.setupFunc,
+      });
     }
   } else {
     setNativeAdam(undefined);

@@ -23,8 +23,13 @@ interface WasmBackend extends tf.KernelBackend {
 }
 
 /** An optional native loop with the same arithmetic (lib/backend/dnnl-kernels.ts supplies it when the addon loads). */
-export type NativeAdam = (backend: tf.KernelBackend, n: number, inputs: tf.TensorInfo[], outputs: tf.TensorInfo[],
-  attrs: AdamAttrs) => boolean;
+export type NativeAdam = (
+  backend: tf.KernelBackend,
+  n: number,
+  inputs: tf.TensorInfo[],
+  outputs: tf.TensorInfo[],
+  attrs: AdamAttrs,
+) => boolean;
 
 interface AdamAttrs {
   beta1: number;
@@ -58,8 +63,14 @@ function adamUpdate(args: KernelArgs): tf.TensorInfo[] {
   const [M2, V2, W2] = outputs.map((t) => backend.typedArrayFromHeap(t) as Float32Array);
   const f = Math.fround;
   // The scalars as tfjs makes them: JavaScript numbers turned into float32 tensors.
-  const b1 = f(attrs.beta1), nb1 = f(1 - attrs.beta1), b2 = f(attrs.beta2), nb2 = f(1 - attrs.beta2);
-  const eps = f(attrs.epsilon), step = f(-attrs.learningRate), bc1 = C1[0], bc2 = C2[0];
+  const b1 = f(attrs.beta1),
+    nb1 = f(1 - attrs.beta1),
+    b2 = f(attrs.beta2),
+    nb2 = f(1 - attrs.beta2);
+  const eps = f(attrs.epsilon),
+    step = f(-attrs.learningRate),
+    bc1 = C1[0],
+    bc2 = C2[0];
   for (let i = 0; i < n; i++) {
     const gi = G[i];
     const mi = f(f(M[i] * b1) + f(gi * nb1));
@@ -85,34 +96,57 @@ function fusedApplyGradients(this: AdamState, variableGradients: Parameters<type
     originalApply.call(this as unknown as tf.AdamOptimizer, variableGradients);
     return;
   }
-  const varNames = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+  const varNames = Array.isArray(variableGradients)
+    ? variableGradients.map((v) => v.name)
+    : Object.keys(variableGradients);
   tf.tidy(() => {
     const oneMinusAccBeta1 = tf.sub(1, this.accBeta1);
     const oneMinusAccBeta2 = tf.sub(1, this.accBeta2);
     varNames.forEach((name, i) => {
       const value = tf.engine().registeredVariables[name];
       // Moments are created exactly as tfjs does, so saved optimizer state stays interchangeable.
-      this.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-      this.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+      this.accumulatedFirstMoment[i] ??= {
+        originalName: `${name}/m`,
+        variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+      };
+      this.accumulatedSecondMoment[i] ??= {
+        originalName: `${name}/v`,
+        variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+      };
       const gradient = Array.isArray(variableGradients) ? variableGradients[i].tensor : variableGradients[name];
       if (gradient == null) return;
       const firstMoment = this.accumulatedFirstMoment[i]!.variable;
       const secondMoment = this.accumulatedSecondMoment[i]!.variable;
-      const plain = [value, firstMoment, secondMoment, gradient].every((t) => t.dtype === 'float32' &&
-        tf.util.arraysEqual(t.shape, value.shape));
+      const plain = [value, firstMoment, secondMoment, gradient].every(
+        (t) => t.dtype === 'float32' && tf.util.arraysEqual(t.shape, value.shape),
+      );
       if (!plain) {
         // The unfused arithmetic, as in tfjs (broadcasting or other dtypes never come from layers).
         const newFirst = tf.add(tf.mul(firstMoment, this.beta1), tf.mul(gradient, 1 - this.beta1));
         const newSecond = tf.add(tf.mul(secondMoment, this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2));
         firstMoment.assign(newFirst);
         secondMoment.assign(newSecond);
-        value.assign(tf.add(tf.mul(tf.div(tf.div(newFirst, oneMinusAccBeta1),
-          tf.add(tf.sqrt(tf.div(newSecond, oneMinusAccBeta2)), this.epsilon)), -this.learningRate), value));
+        value.assign(
+          tf.add(
+            tf.mul(
+              tf.div(
+                tf.div(newFirst, oneMinusAccBeta1),
+                tf.add(tf.sqrt(tf.div(newSecond, oneMinusAccBeta2)), this.epsilon),
+              ),
+              -this.learningRate,
+            ),
+            value,
+          ),
+        );
         return;
       }
-      const [m, v, w] = tf.engine().runKernel(KERNEL,
-        { value, m: firstMoment, v: secondMoment, g: gradient, c1: oneMinusAccBeta1, c2: oneMinusAccBeta2 },
-        { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, learningRate: this.learningRate }) as tf.Tensor[];
+      const [m, v, w] = tf
+        .engine()
+        .runKernel(
+          KERNEL,
+          { value, m: firstMoment, v: secondMoment, g: gradient, c1: oneMinusAccBeta1, c2: oneMinusAccBeta2 },
+          { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, learningRate: this.learningRate },
+        ) as tf.Tensor[];
       firstMoment.assign(m);
       secondMoment.assign(v);
       value.assign(w);
@@ -132,7 +166,9 @@ export function useFusedAdam(on: boolean): void {
   if (tf.getKernel(KERNEL, 'wasm') == null) {
     tf.registerKernel({ kernelName: KERNEL, backendName: 'wasm', kernelFunc: adamUpdate as unknown as tf.KernelFunc });
   }
-  tf.AdamOptimizer.prototype.applyGradients = on ? (fusedApplyGradients as unknown as typeof originalApply) : originalApply;
+  tf.AdamOptimizer.prototype.applyGradients = on
+    ? (fusedApplyGradients as unknown as typeof originalApply)
+    : originalApply;
 }
 
 /** Whether the fused Adam update is on. */

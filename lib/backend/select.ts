@@ -36,15 +36,18 @@ const probes = new Map<BackendPath, Promise<{ ok: boolean; why: string; summary:
 
 const TFJS_VERSION = tf.version_core;
 
-const WASM_REMEDY = `Reinstall it with \`npm install @tensorflow/tfjs-backend-wasm@${TFJS_VERSION}\` (same version as ` +
+const WASM_REMEDY =
+  `Reinstall it with \`npm install @tensorflow/tfjs-backend-wasm@${TFJS_VERSION}\` (same version as ` +
   `@tensorflow/tfjs), or use initBackend('cpu').`;
 /** What a user can do when a path they asked for is not there. */
 const REMEDY: Record<BackendPath, string> = {
-  tensorflow: `Install it with \`npm install @tensorflow/tfjs-node@${TFJS_VERSION}\` (same version as @tensorflow/tfjs; ` +
+  tensorflow:
+    `Install it with \`npm install @tensorflow/tfjs-node@${TFJS_VERSION}\` (same version as @tensorflow/tfjs; ` +
     'its install script downloads libtensorflow, so it needs internet access), or choose ' +
     `another backend: initBackend('wasm'), or ${ENV_VAR}=wasm (or unset).`,
   'wasm-dnnl': `${DNNL_REMEDY} Or use initBackend('wasm'), which falls back to pure wasm.`,
-  'wasm-threads': 'Threads need SharedArrayBuffer, worker_threads and more than one core (BN_LAB_THREADS unset or >= 2), ' +
+  'wasm-threads':
+    'Threads need SharedArrayBuffer, worker_threads and more than one core (BN_LAB_THREADS unset or >= 2), ' +
     `and the patch in patches/ applied (\`npx patch-package\`). Or use initBackend('wasm-1thread'). ${WASM_REMEDY}`,
   'wasm-1thread': WASM_REMEDY,
   cpu: 'Reinstall @tensorflow/tfjs.',
@@ -81,7 +84,8 @@ async function startWasmPath(path: BackendPath): Promise<{ threads: number; simd
     note = `; threads failed (${firstLine(e)}), so 1 thread`;
     started = await startWasm(1);
   }
-  if (threads > 1 && started.threads < threads && !note) note = `; asked for ${threads} threads, got ${started.threads}`;
+  if (threads > 1 && started.threads < threads && !note)
+    note = `; asked for ${threads} threads, got ${started.threads}`;
   return { ...started, note: note || (path === 'wasm-1thread' ? '' : ` (threads: ${chooseThreads().why})`) };
 }
 
@@ -98,14 +102,18 @@ async function load(path: BackendPath): Promise<Probe> {
       return fail(`tfjs-node is ${missing ? 'not installed' : 'installed but failed to load'} (${firstLine(e)})`);
     }
     if (tf.findBackendFactory('tensorflow') == null) {
-      return fail('tfjs-node loaded but registered its backend on another copy of @tensorflow/tfjs-core ' +
-        '(versions differ; keep @tensorflow/tfjs and @tensorflow/tfjs-node on the same version)');
+      return fail(
+        'tfjs-node loaded but registered its backend on another copy of @tensorflow/tfjs-core ' +
+          '(versions differ; keep @tensorflow/tfjs and @tensorflow/tfjs-node on the same version)',
+      );
     }
-    return (await activate('tensorflow')) ? { ok: true, why: 'tfjs-node (native libtensorflow)', summary: 'tfjs-node' }
+    return (await activate('tensorflow'))
+      ? { ok: true, why: 'tfjs-node (native libtensorflow)', summary: 'tfjs-node' }
       : fail('tfjs-node is installed but its backend failed to initialise');
   }
   if (path === 'cpu') {
-    return (await activate('cpu')) ? { ok: true, why: 'plain JavaScript, always available, slowest', summary: 'cpu (JavaScript)' }
+    return (await activate('cpu'))
+      ? { ok: true, why: 'plain JavaScript, always available, slowest', summary: 'cpu (JavaScript)' }
       : fail('the cpu backend failed to initialise');
   }
   // The wasm paths.
@@ -132,7 +140,11 @@ async function load(path: BackendPath): Promise<Probe> {
   const base = `${describeWasm(wasm)} + bn-lab kernels`;
   if (path === 'wasm-dnnl') {
     useDnnlKernels(true);
-    return { ok: true, why: `WebAssembly + XNNPACK with ${dnnlWhy} for convolutions and matrix products${wasm.note}`, summary: `${base} + ${dnnlWhy}` };
+    return {
+      ok: true,
+      why: `WebAssembly + XNNPACK with ${dnnlWhy} for convolutions and matrix products${wasm.note}`,
+      summary: `${base} + ${dnnlWhy}`,
+    };
   }
   return { ok: true, why: `WebAssembly + XNNPACK${wasm.note}`, summary: base };
 }
@@ -170,7 +182,13 @@ async function fastest(candidates: readonly BackendPath[], origin: string): Prom
   for (const path of candidates) {
     const { ok, why, summary } = await probe(path);
     if (ok) {
-      return use(path, summary, skipped.length ? `${origin}: ${skipped.join('; ')}, so ${path}: ${why}` : `${origin}: ${why}, the fastest choice`);
+      return use(
+        path,
+        summary,
+        skipped.length
+          ? `${origin}: ${skipped.join('; ')}, so ${path}: ${why}`
+          : `${origin}: ${why}, the fastest choice`,
+      );
     }
     skipped.push(`${path}: ${why}`);
   }
@@ -184,7 +202,9 @@ async function fastest(candidates: readonly BackendPath[], origin: string): Prom
  * (see BackendPath) forces that path and throws with the fix if it cannot start. Repeated calls
  * reuse the first probe, so calling it at the top of every cell is cheap.
  */
-export async function initBackend(preferred: BackendName | BackendPath | 'auto' | (string & {}) = 'auto'): Promise<BackendInfo> {
+export async function initBackend(
+  preferred: BackendName | BackendPath | 'auto' | (string & {}) = 'auto',
+): Promise<BackendInfo> {
   // Accepts any string because notebook parameters arrive as strings; unknown names fail clearly.
   checkChoice(preferred, `'${preferred}'`);
   let wanted = preferred;
@@ -196,7 +216,11 @@ export async function initBackend(preferred: BackendName | BackendPath | 'auto' 
     origin = `${ENV_VAR}=${fromEnv}`;
   }
   if (wanted === 'auto') return fastest(PATHS, origin);
-  if (wanted === 'wasm') return fastest(PATHS.filter((p) => p.startsWith('wasm-')), origin);
+  if (wanted === 'wasm')
+    return fastest(
+      PATHS.filter((p) => p.startsWith('wasm-')),
+      origin,
+    );
   const path = wanted as BackendPath;
   const { ok, why, summary } = await probe(path);
   if (!ok) throw new Error(`Backend '${path}' (asked for by ${origin}) is not available: ${why}. ${REMEDY[path]}`);

@@ -17,8 +17,12 @@ export type Conv2DBackpropFilterAttrs = tf.Conv2DBackpropFilterAttrs & { dilatio
  * other: intermediates then never enter the engine's tensor bookkeeping or the gradient tape,
  * and `dispose` returns their wasm heap memory at once.
  */
-function runWasm(backend: tf.KernelBackend, kernelName: string, inputs: tf.NamedTensorInfoMap,
-                 attrs: tf.NamedAttrMap = {}): tf.TensorInfo {
+function runWasm(
+  backend: tf.KernelBackend,
+  kernelName: string,
+  inputs: tf.NamedTensorInfoMap,
+  attrs: tf.NamedAttrMap = {},
+): tf.TensorInfo {
   return tf.getKernel(kernelName, 'wasm').kernelFunc({ inputs, backend, attrs }) as tf.TensorInfo;
 }
 
@@ -36,15 +40,25 @@ function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
     // wasm's forward Conv2D is NHWC-only, so an NCHW model cannot reach this gradient on wasm anyway.
     throw new Error("Conv2DBackpropFilter on wasm supports dataFormat 'NHWC' only; got 'NCHW'.");
   }
-  const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, attrs.filterShape, attrs.strides,
-    attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4,
+    attrs.filterShape,
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
   const { batchSize, inChannels, outChannels, filterHeight: kh, filterWidth: kw, padInfo } = info;
   const stride: Pair = [info.strideHeight, info.strideWidth];
   const dilation: Pair = [info.dilationHeight, info.dilationWidth];
   const out: Pair = [info.outHeight, info.outWidth];
   const size: Pair = [info.inHeight, info.inWidth];
   if (dy.shape.join() !== [batchSize, ...out, outChannels].join()) {
-    throw new Error(`Conv2DBackpropFilter: dy has shape [${dy.shape}], expected [${[batchSize, ...out, outChannels]}].`);
+    throw new Error(
+      `Conv2DBackpropFilter: dy has shape [${dy.shape}], expected [${[batchSize, ...out, outChannels]}].`,
+    );
   }
 
   // tfjs's Conv2D needs strides or dilations to be all 1. When both the forward stride and
@@ -64,20 +78,43 @@ function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
   try {
     const xT = keep(runWasm(backend, 'Transpose', { x }, { perm: [3, 1, 2, 0] }));
     const dyT = keep(runWasm(backend, 'Transpose', { x: dy }, { perm: [1, 2, 0, 3] }));
-    let grad = keep(runWasm(backend, 'Conv2D', { x: xT, filter: dyT }, {
-      strides: direct ? dilation : [1, 1],
-      dilations: stride,
-      pad: [[0, 0], [padInfo.top, farPad[0]], [padInfo.left, farPad[1]], [0, 0]],
-      dataFormat: 'NHWC',
-    }));
+    let grad = keep(
+      runWasm(
+        backend,
+        'Conv2D',
+        { x: xT, filter: dyT },
+        {
+          strides: direct ? dilation : [1, 1],
+          dilations: stride,
+          pad: [
+            [0, 0],
+            [padInfo.top, farPad[0]],
+            [padInfo.left, farPad[1]],
+            [0, 0],
+          ],
+          dataFormat: 'NHWC',
+        },
+      ),
+    );
     // With step > 1 and a filter wider than 1 the output is always larger than the filter.
     if (grad.shape[1] !== kh || grad.shape[2] !== kw) {
-      grad = keep(runWasm(backend, 'StridedSlice', { x: grad }, {
-        begin: [0, 0, 0, 0],
-        end: [inChannels, (kh - 1) * step[0] + 1, (kw - 1) * step[1] + 1, outChannels],
-        strides: [1, ...step, 1],
-        beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
-      }));
+      grad = keep(
+        runWasm(
+          backend,
+          'StridedSlice',
+          { x: grad },
+          {
+            begin: [0, 0, 0, 0],
+            end: [inChannels, (kh - 1) * step[0] + 1, (kw - 1) * step[1] + 1, outChannels],
+            strides: [1, ...step, 1],
+            beginMask: 0,
+            endMask: 0,
+            ellipsisMask: 0,
+            newAxisMask: 0,
+            shrinkAxisMask: 0,
+          },
+        ),
+      );
     }
     return runWasm(backend, 'Transpose', { x: grad }, { perm: [1, 2, 0, 3] });
   } finally {
@@ -104,8 +141,16 @@ function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
   // The forward Conv2D on wasm is NHWC-only; the stock kernel handles NCHW (slowly).
   if (attrs.dataFormat === 'NCHW') return stock.get('Conv2DBackpropInput')!(args) as tf.TensorInfo;
-  const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape as Shape4, attrs.strides, 1,
-    attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape,
+    filter.shape as Shape4,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
   const { batchSize, inChannels, outChannels, filterHeight: kh, filterWidth: kw, padInfo } = info;
   const stride: Pair = [info.strideHeight, info.strideWidth];
   const out: Pair = [info.outHeight, info.outWidth];
@@ -136,21 +181,55 @@ function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
     }
     let input = dy;
     if (stride[0] > 1 || stride[1] > 1) {
-      const six = keep(runWasm(backend, 'Reshape', { x: dy }, { shape: [batchSize, out[0], 1, out[1], 1, outChannels] }));
-      const padded = keep(runWasm(backend, 'PadV2', { x: six }, {
-        paddings: [[0, 0], [0, 0], [0, stride[0] - 1], [0, 0], [0, stride[1] - 1], [0, 0]], constantValue: 0,
-      }));
+      const six = keep(
+        runWasm(backend, 'Reshape', { x: dy }, { shape: [batchSize, out[0], 1, out[1], 1, outChannels] }),
+      );
+      const padded = keep(
+        runWasm(
+          backend,
+          'PadV2',
+          { x: six },
+          {
+            paddings: [
+              [0, 0],
+              [0, 0],
+              [0, stride[0] - 1],
+              [0, 0],
+              [0, stride[1] - 1],
+              [0, 0],
+            ],
+            constantValue: 0,
+          },
+        ),
+      );
       input = keep(runWasm(backend, 'Reshape', { x: padded }, { shape: [batchSize, ...spread, outChannels] }));
     }
     const flipped = keep(runWasm(backend, 'Reverse', { x: filter }, { dims: [0, 1] }));
     const w = keep(runWasm(backend, 'Transpose', { x: flipped }, { perm: [0, 1, 3, 2] }));
-    let dx = runWasm(backend, 'Conv2D', { x: input, filter: w }, {
-      strides: 1, dilations: 1, dataFormat: 'NHWC',
-      pad: [[0, 0], [Math.max(0, before[0]), Math.max(0, after[0])], [Math.max(0, before[1]), Math.max(0, after[1])], [0, 0]],
-    });
+    let dx = runWasm(
+      backend,
+      'Conv2D',
+      { x: input, filter: w },
+      {
+        strides: 1,
+        dilations: 1,
+        dataFormat: 'NHWC',
+        pad: [
+          [0, 0],
+          [Math.max(0, before[0]), Math.max(0, after[0])],
+          [Math.max(0, before[1]), Math.max(0, after[1])],
+          [0, 0],
+        ],
+      },
+    );
     if (dx.shape[1] !== size[0] || dx.shape[2] !== size[1]) {
       keep(dx);
-      dx = runWasm(backend, 'Slice', { x: dx }, { begin: [0, crop[0], crop[1], 0], size: [batchSize, ...size, inChannels] });
+      dx = runWasm(
+        backend,
+        'Slice',
+        { x: dx },
+        { begin: [0, crop[0], crop[1], 0], size: [batchSize, ...size, inChannels] },
+      );
     }
     return dx;
   } finally {
@@ -197,7 +276,8 @@ function tile(args: KernelArgs): tf.TensorInfo {
     return off;
   };
   const row = shape[rank - 1];
-  for (let p = 0, n = prefixes(rank - 1); p < n; p++) dst.set(src.subarray(p * row, (p + 1) * row), offsetOf(p, rank - 1));
+  for (let p = 0, n = prefixes(rank - 1); p < n; p++)
+    dst.set(src.subarray(p * row, (p + 1) * row), offsetOf(p, rank - 1));
   for (let d = rank - 1; d >= 0; d--) {
     if (reps[d] === 1) continue;
     // Dimensions after d are complete, so x's extent along d is one contiguous run per prefix.
@@ -236,8 +316,12 @@ function leadingReduction(kind: 'Sum' | 'Mean') {
     const temps: tf.TensorInfo[] = [];
     const keep = (t: tf.TensorInfo): tf.TensorInfo => (temps.push(t), t);
     try {
-      const image = keep(runWasm(backend, 'Reshape', { x }, { shape: [1, rows / width, width, tf.util.sizeFromShape(kept)] }));
-      let result = keep(runWasm(backend, 'AvgPool', { x: image }, { filterSize: [rows / width, width], strides: 1, pad: 'valid' }));
+      const image = keep(
+        runWasm(backend, 'Reshape', { x }, { shape: [1, rows / width, width, tf.util.sizeFromShape(kept)] }),
+      );
+      let result = keep(
+        runWasm(backend, 'AvgPool', { x: image }, { filterSize: [rows / width, width], strides: 1, pad: 'valid' }),
+      );
       if (kind === 'Sum') {
         const count = keep(runWasm(backend, 'Fill', {}, { shape: [], value: rows, dtype: 'float32' }));
         result = keep(runWasm(backend, 'Multiply', { a: result, b: count }));
@@ -262,7 +346,8 @@ function broadcastByTiling(kernelName: string) {
     const backend = args.backend as tf.KernelBackend;
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const run = stock.get(kernelName)!;
-    if (a.dtype !== b.dtype || a.dtype === 'string' || a.shape.join() === b.shape.join()) return run(args) as tf.TensorInfo;
+    if (a.dtype !== b.dtype || a.dtype === 'string' || a.shape.join() === b.shape.join())
+      return run(args) as tf.TensorInfo;
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     if (tf.util.sizeFromShape(outShape) < TILE_BROADCAST_MIN) return run(args) as tf.TensorInfo;
     const temps: tf.TensorInfo[] = [];
@@ -303,7 +388,11 @@ function batchMatMul(args: KernelArgs): tf.TensorInfo {
   try {
     const aa = transposeA ? (temps.push(swapLast(a)), temps[temps.length - 1]) : a;
     const bb = transposeB ? (temps.push(swapLast(b)), temps[temps.length - 1]) : b;
-    return matMul({ inputs: { a: aa, b: bb }, backend, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo;
+    return matMul({
+      inputs: { a: aa, b: bb },
+      backend,
+      attrs: { ...args.attrs, transposeA: false, transposeB: false },
+    }) as tf.TensorInfo;
   } finally {
     for (const t of temps) backend.disposeData(t.dataId);
   }
@@ -319,9 +408,16 @@ function fusedMatMul(args: KernelArgs): tf.TensorInfo {
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as tf._FusedMatMulAttrs;
   const run = stock.get('_FusedMatMul')!;
-  const { bias, preluActivationWeights } = args.inputs as { bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
+  const { bias, preluActivationWeights } = args.inputs as {
+    bias?: tf.TensorInfo;
+    preluActivationWeights?: tf.TensorInfo;
+  };
   const { activation } = args.attrs as unknown as tf._FusedMatMulAttrs;
-  if ((a.shape.length > 2 || b.shape.length > 2) && preluActivationWeights == null && (activation === 'linear' || activation === 'relu')) {
+  if (
+    (a.shape.length > 2 || b.shape.length > 2) &&
+    preluActivationWeights == null &&
+    (activation === 'linear' || activation === 'relu')
+  ) {
     // The stock kernel also adds the bias wrongly to batched products: run the three steps instead.
     const temps: tf.TensorInfo[] = [];
     const keep = (t: tf.TensorInfo): tf.TensorInfo => (temps.push(t), t);
@@ -344,7 +440,11 @@ function fusedMatMul(args: KernelArgs): tf.TensorInfo {
   try {
     const aa = transposeA ? (temps.push(swapLast(a)), temps[temps.length - 1]) : a;
     const bb = transposeB ? (temps.push(swapLast(b)), temps[temps.length - 1]) : b;
-    return run({ inputs: { ...args.inputs, a: aa, b: bb }, backend, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo;
+    return run({
+      inputs: { ...args.inputs, a: aa, b: bb },
+      backend,
+      attrs: { ...args.attrs, transposeA: false, transposeB: false },
+    }) as tf.TensorInfo;
   } finally {
     for (const t of temps) backend.disposeData(t.dataId);
   }
@@ -361,8 +461,19 @@ function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
   const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
   if (input.dtype !== 'float32' || dy.dtype !== 'float32') return stock.get('MaxPoolGrad')!(args) as tf.TensorInfo;
   const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, filterSize, strides, 1, pad, dimRoundingMode);
-  const { batchSize, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW,
-    filterHeight: FH, filterWidth: FW, strideHeight: SH, strideWidth: SW, padInfo } = info;
+  const {
+    batchSize,
+    inHeight: H,
+    inWidth: W,
+    inChannels: C,
+    outHeight: OH,
+    outWidth: OW,
+    filterHeight: FH,
+    filterWidth: FW,
+    strideHeight: SH,
+    strideWidth: SW,
+    padInfo,
+  } = info;
   const out = backend.makeOutput(input.shape, 'float32');
   // Views after makeOutput (allocation may grow the heap); malloc'd memory is not zeroed.
   const x = backend.typedArrayFromHeap(input) as Float32Array;
@@ -415,7 +526,7 @@ function identity(args: KernelArgs): tf.TensorInfo {
 function cast(args: KernelArgs): tf.TensorInfo {
   const { x } = args.inputs as { x: tf.TensorInfo };
   const { dtype } = args.attrs as unknown as tf.CastAttrs;
-  return dtype === x.dtype ? identity(args) : stock.get('Cast')!(args) as tf.TensorInfo;
+  return dtype === x.dtype ? identity(args) : (stock.get('Cast')!(args) as tf.TensorInfo);
 }
 
 /**
@@ -430,9 +541,16 @@ function fusedBatchNorm(args: KernelArgs): tf.TensorInfo {
   const { x, mean, variance, offset, scale } = args.inputs as Record<string, tf.TensorInfo | undefined>;
   const { varianceEpsilon } = args.attrs as unknown as tf.FusedBatchNormAttrs;
   const channels = x!.shape[x!.shape.length - 1] ?? 0;
-  const perChannel = (t: tf.TensorInfo | undefined) => t == null ||
-    (t.dtype === 'float32' && tf.util.sizeFromShape(t.shape) === channels && (t.shape.length === 1 || t.shape[t.shape.length - 1] === channels));
-  if (x!.dtype !== 'float32' || tf.util.sizeFromShape(x!.shape) === 0 || ![mean, variance, offset, scale].every(perChannel)) {
+  const perChannel = (t: tf.TensorInfo | undefined) =>
+    t == null ||
+    (t.dtype === 'float32' &&
+      tf.util.sizeFromShape(t.shape) === channels &&
+      (t.shape.length === 1 || t.shape[t.shape.length - 1] === channels));
+  if (
+    x!.dtype !== 'float32' ||
+    tf.util.sizeFromShape(x!.shape) === 0 ||
+    ![mean, variance, offset, scale].every(perChannel)
+  ) {
     return stock.get('FusedBatchNorm')!(args) as tf.TensorInfo;
   }
   const a = backend.makeOutput([channels], 'float32');
@@ -441,8 +559,8 @@ function fusedBatchNorm(args: KernelArgs): tf.TensorInfo {
   try {
     // Views after makeOutput: allocating may grow (and so detach) the heap.
     const [m, v, av, bv] = [mean!, variance!, a, b].map((t) => backend.typedArrayFromHeap(t) as Float32Array);
-    const o = offset == null ? undefined : backend.typedArrayFromHeap(offset) as Float32Array;
-    const g = scale == null ? undefined : backend.typedArrayFromHeap(scale) as Float32Array;
+    const o = offset == null ? undefined : (backend.typedArrayFromHeap(offset) as Float32Array);
+    const g = scale == null ? undefined : (backend.typedArrayFromHeap(scale) as Float32Array);
     for (let c = 0; c < channels; c++) {
       av[c] = (g ? g[c] : 1) / Math.sqrt(v[c] + varianceEpsilon);
       bv[c] = (o ? o[c] : 0) - m[c] * av[c];

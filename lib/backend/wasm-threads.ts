@@ -44,14 +44,18 @@ export function chooseThreads(): ThreadChoice {
   if (!raw && loadChoice) return loadChoice;
   if (raw) {
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${THREADS_VAR}='${raw}' is not a thread count; use a whole number >= 1, or unset it.`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`${THREADS_VAR}='${raw}' is not a thread count; use a whole number >= 1, or unset it.`);
     return { threads: Math.min(n, MAX_WASM_THREADS), why: `${THREADS_VAR}=${n}` };
   }
   const cores = availableParallelism();
   const load = loadavg()[0];
   const idle = Math.round(cores - load);
   const threads = Math.max(1, Math.min(MAX_WASM_THREADS, cores, idle));
-  loadChoice = { threads, why: threads < Math.min(cores, MAX_WASM_THREADS) ? `load ${load.toFixed(1)} on ${cores} cores` : `${cores} cores` };
+  loadChoice = {
+    threads,
+    why: threads < Math.min(cores, MAX_WASM_THREADS) ? `load ${load.toFixed(1)} on ${cores} cores` : `${cores} cores`,
+  };
   return loadChoice;
 }
 
@@ -94,7 +98,8 @@ export async function startWasm(threads: number): Promise<WasmStart> {
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threads > 1 && typeof SharedArrayBuffer === 'function');
   wasm.setThreadsCount(threads);
   // setBackend reports a failed initialisation by resolving to false, not by throwing.
-  if (!(await tf.setBackend('wasm'))) throw new Error(`the wasm backend failed to initialise with ${threads} thread(s)`);
+  if (!(await tf.setBackend('wasm')))
+    throw new Error(`the wasm backend failed to initialise with ${threads} thread(s)`);
   await tf.ready();
   running = { threads: wasm.getThreadsCount(), simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) };
   return running;

@@ -3,7 +3,6 @@ import type { Figure, PlotlyObject } from '../plots/plotly';
 import type { Trace } from './loop';
 import { PALETTE } from '../plots/palette';
 
-
 /** One panel of traceFigure: the series it draws for every trace. */
 export interface TracePanel {
   /** The panel's y-axis title. */

@@ -16,7 +16,8 @@ export interface ParamCounts {
   nonTrainable: number;
 }
 
-const countOf = (weights: tf.LayerVariable[]) => weights.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
+const countOf = (weights: tf.LayerVariable[]) =>
+  weights.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
 
 /** Counts a model's parameters the way Keras's model.summary() does. */
 export function countParams(model: tf.LayersModel): ParamCounts {
@@ -33,7 +34,10 @@ export function formatShape(shape: tf.Shape | tf.Shape[]): string {
 
 /** Keras's to_snake_case: Conv2D -> conv2d, BatchNormalization -> batch_normalization. */
 function snakeCase(className: string): string {
-  return className.replace(/(.)([A-Z][a-z0-9]+)/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+  return className
+    .replace(/(.)([A-Z][a-z0-9]+)/g, '$1_$2')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toLowerCase();
 }
 
 /**
@@ -84,7 +88,11 @@ export function summaryHtml(model: tf.LayersModel): string {
 
 /** Renders the summary as plain text, laid out like Keras's model.summary(). */
 export function summaryText(model: tf.LayersModel): string {
-  const rows = summaryRows(model).map((r) => [`${r.name} (${r.type})`, r.outputShape, r.params.toLocaleString('en-US')]);
+  const rows = summaryRows(model).map((r) => [
+    `${r.name} (${r.type})`,
+    r.outputShape,
+    r.params.toLocaleString('en-US'),
+  ]);
   const header = ['Layer (type)', 'Output Shape', 'Param #'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)) + 2);
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('');

@@ -8,7 +8,8 @@ export interface TableLike {
 }
 
 function cell(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(4).replace(/0+$/, '').replace(/\.$/, '.0');
+  if (typeof v === 'number')
+    return Number.isInteger(v) ? String(v) : v.toFixed(4).replace(/0+$/, '').replace(/\.$/, '.0');
   return escapeHtml(String(v));
 }
 
@@ -19,12 +20,17 @@ function cell(v: unknown): string {
 export function tableHtml(columns: string[], rows: unknown[][], index?: (string | number)[], maxRows = 10): string {
   const idx = index ?? rows.map((_, i) => i);
   const head = `<tr><th></th>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`;
-  const row = (i: number) => `<tr><th>${escapeHtml(String(idx[i]))}</th>${rows[i].map((v) => `<td>${cell(v)}</td>`).join('')}</tr>`;
+  const row = (i: number) =>
+    `<tr><th>${escapeHtml(String(idx[i]))}</th>${rows[i].map((v) => `<td>${cell(v)}</td>`).join('')}</tr>`;
   let body: string[];
   if (rows.length > maxRows) {
     const half = Math.floor(maxRows / 2);
     const gap = `<tr><th>…</th>${columns.map(() => '<td>…</td>').join('')}</tr>`;
-    body = [...Array.from({ length: half }, (_, i) => row(i)), gap, ...Array.from({ length: half }, (_, i) => row(rows.length - half + i))];
+    body = [
+      ...Array.from({ length: half }, (_, i) => row(i)),
+      gap,
+      ...Array.from({ length: half }, (_, i) => row(rows.length - half + i)),
+    ];
   } else {
     body = rows.map((_, i) => row(i));
   }
@@ -39,7 +45,11 @@ export function showTable(df: TableLike, maxRows = 10): void {
   const rows = (df.values as unknown[]).map((r) => (Array.isArray(r) ? r : [r]));
   if (inNotebook()) showHtml(tableHtml(df.columns, rows, df.index, maxRows));
   else {
-    console.log([['', ...df.columns].join('\t'), ...rows.slice(0, maxRows).map((r, i) => [df.index[i], ...r].join('\t'))].join('\n'));
+    console.log(
+      [['', ...df.columns].join('\t'), ...rows.slice(0, maxRows).map((r, i) => [df.index[i], ...r].join('\t'))].join(
+        '\n',
+      ),
+    );
     if (rows.length > maxRows) console.log(`… ${rows.length} rows × ${df.columns.length} columns`);
   }
 }
@@ -50,5 +60,8 @@ export function showResults(results: Record<string, Record<string, number>>): vo
   const metrics = [...new Set(names.flatMap((n) => Object.keys(results[n])))];
   const rows = names.map((n) => metrics.map((m) => results[n][m]));
   if (inNotebook()) showHtml(tableHtml(metrics, rows, names, Infinity).replace(/<p>.*<\/p>$/, ''));
-  else console.log([['', ...metrics].join('\t'), ...names.map((n, i) => [n, ...rows[i].map((v) => cell(v))].join('\t'))].join('\n'));
+  else
+    console.log(
+      [['', ...metrics].join('\t'), ...names.map((n, i) => [n, ...rows[i].map((v) => cell(v))].join('\t'))].join('\n'),
+    );
 }

@@ -5,7 +5,6 @@ import { PALETTE } from './palette';
 /** What model.fit returns (tf.History); its logged values are plain numbers once fit resolves. */
 type History = Pick<tf.History, 'epoch' | 'history'>;
 
-
 function line(x: number[], y: number[], name: string, extra: PlotlyObject = {}): PlotlyObject {
   return { type: 'scatter', mode: x.length > 30 ? 'lines' : 'lines+markers', x, y, name, ...extra };
 }
@@ -25,7 +24,9 @@ export function historyFigure(runs: Record<string, History>, title = ''): Figure
       const axes = panel === 0 ? {} : { xaxis: 'x2', yaxis: 'y2' };
       const show = { legendgroup: `${name}-${metric}`, showlegend: panel === 0 };
       if (h.history[metric])
-        data.push(line(epochsOf(h), h.history[metric] as number[], `${prefix}train`, { ...axes, ...show, line: { color } }));
+        data.push(
+          line(epochsOf(h), h.history[metric] as number[], `${prefix}train`, { ...axes, ...show, line: { color } }),
+        );
       if (h.history[`val_${metric}`]) {
         data.push(
           line(epochsOf(h), h.history[`val_${metric}`] as number[], `${prefix}validation`, {

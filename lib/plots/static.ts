@@ -12,7 +12,6 @@
 import type { Figure, PlotlyObject } from './plotly';
 import { PALETTE } from './palette';
 
-
 /**
  * Fonts for the picture: Arial-metric fonts first (ECharts lays text out with Arial-like widths, so
  * legends do not overlap), then Hangul fonts (Noto CJK on Linux, the system ones elsewhere).

@@ -63,7 +63,8 @@ export function parseNotebookArgs(argv: string[]): NotebookArgs | 'help' {
   const parameters: Record<string, ParamValue> = {};
   const out: Partial<NotebookArgs> = { logOutput: false };
   const need = (i: number, flag: string, count = 1) => {
-    if (argv.length - i - 1 < count) throw new Error(`${flag} needs ${count === 1 ? 'a value' : `${count} values`}.\n\n${NOTEBOOK_USAGE}`);
+    if (argv.length - i - 1 < count)
+      throw new Error(`${flag} needs ${count === 1 ? 'a value' : `${count} values`}.\n\n${NOTEBOOK_USAGE}`);
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];

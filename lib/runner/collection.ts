@@ -25,7 +25,10 @@ export const COLLECTION: CollectionEntry[] = [
   },
   { notebook: '03_iris_deep_mlp.ipynb', quick: { epochs: 200 } },
   { notebook: '04_cifar_vgg_bn.ipynb', quick: { trainCount: 2000, testCount: 500, epochs: 3 } },
-  { notebook: '05_lenet_shuffle.ipynb', quick: { trainCount: 12000, testCount: 2000, shuffleTrainCount: 2000, shuffleTestCount: 500, shuffleEpochs: 3 } },
+  {
+    notebook: '05_lenet_shuffle.ipynb',
+    quick: { trainCount: 12000, testCount: 2000, shuffleTrainCount: 2000, shuffleTestCount: 500, shuffleEpochs: 3 },
+  },
   // The experiments: fewer images and steps than their defaults, still enough for the effects to show.
   {
     notebook: '06_bn_claims_drift_smoothness_lr.ipynb',
@@ -49,7 +52,11 @@ export interface CollectionRow {
 }
 
 /** Runs every notebook of the collection with a profile's parameters, one after another. */
-export async function runCollection(profile: Profile, outDir: string, options: { logOutput?: boolean } = {}): Promise<CollectionRow[]> {
+export async function runCollection(
+  profile: Profile,
+  outDir: string,
+  options: { logOutput?: boolean } = {},
+): Promise<CollectionRow[]> {
   const rows: CollectionRow[] = [];
   for (const entry of COLLECTION) {
     const parameters = profile === 'quick' ? entry.quick : {};

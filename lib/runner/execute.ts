@@ -63,7 +63,10 @@ export async function runNotebook(options: RunOptions): Promise<RunResult> {
   const parameters = options.parameters ?? {};
   const original = readNotebook(input);
   const nb = injectParameters(original, parameters, options.input);
-  const defaults = findTaggedCell(original, 'parameters') < 0 ? {} : Object.fromEntries(notebookParameters(original).map((p) => [p.name, p.default ?? null]));
+  const defaults =
+    findTaggedCell(original, 'parameters') < 0
+      ? {}
+      : Object.fromEntries(notebookParameters(original).map((p) => [p.name, p.default ?? null]));
   const work = mkdtempSync(join(tmpdir(), 'bn-lab-run-'));
   const started = Date.now();
   try {
@@ -71,14 +74,28 @@ export async function runNotebook(options: RunOptions): Promise<RunResult> {
     writeNotebook(injected, nb);
     const paramsFile = join(work, 'parameters.json');
     writeFileSync(paramsFile, JSON.stringify({ parameters, default_parameters: defaults }));
-    const args = [EXECUTOR, injected, output, '--parameters-json', paramsFile, '--input-path', input, '--cwd', resolve(options.cwd ?? dirname(input))];
+    const args = [
+      EXECUTOR,
+      injected,
+      output,
+      '--parameters-json',
+      paramsFile,
+      '--input-path',
+      input,
+      '--cwd',
+      resolve(options.cwd ?? dirname(input)),
+    ];
     if (options.kernel) args.push('--kernel', options.kernel);
     if (options.timeout) args.push('--timeout', String(options.timeout));
     if (options.logOutput) args.push('--log-output');
     const log = options.onLog ?? ((t: string) => process.stderr.write(t));
     // With a signal, the executor gets its own process group so a hard kill also reaches its kernel.
     const detached = options.signal !== undefined;
-    const child = spawn(python, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], detached });
+    const child = spawn(python, args, {
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached,
+    });
     child.stdout.on('data', (d) => log(String(d)));
     child.stderr.on('data', (d) => log(String(d)));
     // Ctrl-C in a terminal reaches the executor directly (same process group); a signal sent to

@@ -24,7 +24,11 @@ export interface ParamSpec {
 function literalValue(node: ts.Expression): { value: ParamValue | undefined; type: ParamType } {
   if (ts.isParenthesizedExpression(node) || ts.isAsExpression(node)) return literalValue(node.expression);
   if (ts.isNumericLiteral(node)) return { value: Number(node.text), type: 'number' };
-  if (ts.isPrefixUnaryExpression(node) && node.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(node.operand)) {
+  if (
+    ts.isPrefixUnaryExpression(node) &&
+    node.operator === ts.SyntaxKind.MinusToken &&
+    ts.isNumericLiteral(node.operand)
+  ) {
     return { value: -Number(node.operand.text), type: 'number' };
   }
   if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return { value: node.text, type: 'string' };
@@ -33,7 +37,8 @@ function literalValue(node: ts.Expression): { value: ParamValue | undefined; typ
   if (node.kind === ts.SyntaxKind.NullKeyword) return { value: null, type: 'null' };
   if (ts.isArrayLiteralExpression(node)) {
     const items = node.elements.map((e) => literalValue(e));
-    if (items.every((i) => i.value !== undefined && i.type !== 'array')) return { value: items.map((i) => i.value as ParamScalar), type: 'array' };
+    if (items.every((i) => i.value !== undefined && i.type !== 'array'))
+      return { value: items.map((i) => i.value as ParamScalar), type: 'array' };
   }
   return { value: undefined, type: 'unknown' };
 }
@@ -64,7 +69,9 @@ export function parseParameterCell(source: string): ParamSpec[] {
     if (!ts.isVariableStatement(stmt)) continue;
     for (const decl of stmt.declarationList.declarations) {
       if (!ts.isIdentifier(decl.name)) continue;
-      const literal = decl.initializer ? literalValue(decl.initializer) : { value: undefined, type: 'unknown' as ParamType };
+      const literal = decl.initializer
+        ? literalValue(decl.initializer)
+        : { value: undefined, type: 'unknown' as ParamType };
       const comment = source
         .slice(decl.end, source.indexOf('\n', decl.end) === -1 ? undefined : source.indexOf('\n', decl.end))
         .match(/\/\/\s*(.*)$/)?.[1];
@@ -118,7 +125,9 @@ export function validateParameters(specs: ParamSpec[], values: Record<string, un
       throw new Error(`Parameter "${name}" must be a number, string, boolean, null or a list of those (got ${t}).`);
     }
     if (spec.type !== 'unknown' && spec.type !== 'null' && value !== null && t !== spec.type) {
-      throw new Error(`Parameter "${name}" expects a ${spec.type} (default ${JSON.stringify(spec.default)}), got ${t} ${JSON.stringify(value)}.`);
+      throw new Error(
+        `Parameter "${name}" expects a ${spec.type} (default ${JSON.stringify(spec.default)}), got ${t} ${JSON.stringify(value)}.`,
+      );
     }
     if (spec.type === 'number' && typeof value === 'number' && !Number.isFinite(value)) {
       throw new Error(`Parameter "${name}" must be a finite number (got ${value}).`);
@@ -147,7 +156,9 @@ export function injectionSource(values: Record<string, ParamValue>, specs: Param
   const byName = new Map(specs.map((s) => [s.name, s]));
   const lines = Object.entries(values).map(([name, value]) => {
     if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new Error(`"${name}" is not a valid parameter name.`);
-    const literal = JSON.stringify(value).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+    const literal = JSON.stringify(value)
+      .replace(/\u2028/g, '\\u2028')
+      .replace(/\u2029/g, '\\u2029');
     const spec = byName.get(name);
     const widened = spec && value !== null ? widenedType(spec) : undefined;
     const type = spec?.annotation ?? widened;

@@ -15,7 +15,9 @@ const found = new Map<string, string | null>();
 export function findJupyterPython(modules = ['jupyter_client', 'nbclient']): string | null {
   const key = modules.join(',');
   if (!found.has(key)) {
-    const py = pythonCandidates().find((candidate) => spawnSync(candidate, ['-c', modules.map((m) => `import ${m}`).join('; ')]).status === 0);
+    const py = pythonCandidates().find(
+      (candidate) => spawnSync(candidate, ['-c', modules.map((m) => `import ${m}`).join('; ')]).status === 0,
+    );
     found.set(key, py ?? null);
   }
   return found.get(key)!;

@@ -22,7 +22,12 @@ export function parseGrid(pairs: [string, string][]): Record<string, ParamValue[
 
 /** A file-name-safe label for one combination: epochs=2_lr=0.01. */
 export function comboLabel(combo: Record<string, ParamValue>): string {
-  return Object.entries(combo).map(([k, v]) => `${k}=${String(v)}`).join('_').replace(/[^\w.=-]+/g, '-') || 'defaults';
+  return (
+    Object.entries(combo)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join('_')
+      .replace(/[^\w.=-]+/g, '-') || 'defaults'
+  );
 }
 
 /** One finished run of a sweep. */
@@ -58,7 +63,13 @@ export function sweepFigures(runs: SweepRun[]): Figure[] {
   );
   const labels = runs.map((r) => comboLabel(r.parameters));
   return names.map((name) => ({
-    data: [{ type: 'bar', x: labels, y: runs.map((r) => (typeof r.result.records[name] === 'number' ? r.result.records[name] : null)) }],
+    data: [
+      {
+        type: 'bar',
+        x: labels,
+        y: runs.map((r) => (typeof r.result.records[name] === 'number' ? r.result.records[name] : null)),
+      },
+    ],
     layout: { title: { text: name }, xaxis: { type: 'category' }, yaxis: { title: { text: name } } },
   }));
 }
@@ -81,8 +92,16 @@ export async function runSweep(
     while (next < combos.length) {
       const i = next++;
       const output = join(options.outDir, `${name}__${comboLabel(combos[i])}.ipynb`);
-      (options.onLog ?? ((t: string) => process.stderr.write(t)))(`[${i + 1}/${combos.length}] ${comboLabel(combos[i])}\n`);
-      const result = await runNotebook({ input, output, parameters: combos[i], timeout: options.timeout, onLog: () => {} });
+      (options.onLog ?? ((t: string) => process.stderr.write(t)))(
+        `[${i + 1}/${combos.length}] ${comboLabel(combos[i])}\n`,
+      );
+      const result = await runNotebook({
+        input,
+        output,
+        parameters: combos[i],
+        timeout: options.timeout,
+        onLog: () => {},
+      });
       runs[i] = { parameters: combos[i], result };
     }
   };

@@ -51,7 +51,9 @@ export class EpochProgress {
     this.lastDraw = now;
     const elapsed = (now - this.started) / 1000;
     const eta = (elapsed / step) * (this.steps - step);
-    this.out.text(`${this.header}\n${this.counter(step)} [${bar(step, this.steps)}] - ETA: ${formatDuration(eta)}${formatLogs(logs)}`);
+    this.out.text(
+      `${this.header}\n${this.counter(step)} [${bar(step, this.steps)}] - ETA: ${formatDuration(eta)}${formatLogs(logs)}`,
+    );
   }
 
   /** Draws (or prints) the finished epoch with its final training and validation metrics. */

@@ -94,7 +94,11 @@ function writeJupyterState(state: string, projectRoot: string): void {
   mkdirSync(kernelDir, { recursive: true });
   const tslab = join(projectRoot, 'node_modules', '.bin', 'tslab');
   // Same spec as `tslab install --binary`, which would also rewrite the global one.
-  const spec = { argv: [tslab, 'kernel', '--config-path', '{connection_file}'], display_name: 'TypeScript', language: 'typescript' };
+  const spec = {
+    argv: [tslab, 'kernel', '--config-path', '{connection_file}'],
+    display_name: 'TypeScript',
+    language: 'typescript',
+  };
   writeFileSync(join(kernelDir, 'kernel.json'), JSON.stringify(spec, null, 1));
   const labconfig = join(state, 'config', 'labconfig');
   mkdirSync(labconfig, { recursive: true });
@@ -191,8 +195,23 @@ function labCommand(chroot: string, root: string, dataDirs: string[], serverArgs
     WATCHDOG,
   ].join('\n');
   return [
-    'unshare', '--mount', '--pid', '--fork', '--kill-child=SIGKILL', '--propagation', 'private', '--',
-    '/bin/sh', '-c', script, 'bn-lab-jupyterlab', chroot, root, String(dataDirs.length), ...dataDirs, ...serverArgs,
+    'unshare',
+    '--mount',
+    '--pid',
+    '--fork',
+    '--kill-child=SIGKILL',
+    '--propagation',
+    'private',
+    '--',
+    '/bin/sh',
+    '-c',
+    script,
+    'bn-lab-jupyterlab',
+    chroot,
+    root,
+    String(dataDirs.length),
+    ...dataDirs,
+    ...serverArgs,
   ];
 }
 
@@ -202,26 +221,42 @@ export async function startJupyter(options: StartOptions): Promise<JupyterServer
   const root = resolve(options.root ?? PROJECT_ROOT);
   const port = await freePort();
   const env = dataEnv(options.env);
-  const dataDirs = DATA_ENV_VARS.map((n) => env[n]).filter((d): d is string => !!d && existsSync(d) && !d.startsWith(root + '/'));
+  const dataDirs = DATA_ENV_VARS.map((n) => env[n]).filter(
+    (d): d is string => !!d && existsSync(d) && !d.startsWith(root + '/'),
+  );
   let command: string[];
   let hostState: string;
   let serverEnv: Record<string, string>;
   if (frontend === 'lab') {
-    if (!isRoot()) throw new Error('JupyterLab runs in a chroot, which needs root: run the UI tests as root (CI does).');
+    if (!isRoot())
+      throw new Error('JupyterLab runs in a chroot, which needs root: run the UI tests as root (CI does).');
     const chroot = jupyterLabChroot(options.chroot);
     hostState = makeStateDir(join(chroot, 'tmp'));
     const state = hostState.slice(chroot.length);
     writeJupyterState(hostState, root);
-    serverEnv = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', ...jupyterEnv(state), ...env };
+    serverEnv = {
+      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      LANG: 'C.UTF-8',
+      ...jupyterEnv(state),
+      ...env,
+    };
     const args = [
-      '--ip=127.0.0.1', `--port=${port}`, '--ServerApp.port_retries=0', '--no-browser', '--allow-root',
-      '--IdentityProvider.token=', '--ServerApp.password=', `--ServerApp.root_dir=${root}`,
+      '--ip=127.0.0.1',
+      `--port=${port}`,
+      '--ServerApp.port_retries=0',
+      '--no-browser',
+      '--allow-root',
+      '--IdentityProvider.token=',
+      '--ServerApp.password=',
+      `--ServerApp.root_dir=${root}`,
       '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
     ];
     command = labCommand(chroot, root, dataDirs, args);
   } else {
     const python = options.python ?? process.env.BN_LAB_JUPYTER_PYTHON ?? '/usr/bin/python3';
-    const probe = spawnSync(python, ['-c', 'import notebook, sys; sys.stdout.write(notebook.__version__)'], { encoding: 'utf8' });
+    const probe = spawnSync(python, ['-c', 'import notebook, sys; sys.stdout.write(notebook.__version__)'], {
+      encoding: 'utf8',
+    });
     if (probe.status !== 0 || !probe.stdout.startsWith('6.')) {
       throw new Error(
         `The classic Notebook 6 was not found with ${python} (${probe.stdout || probe.stderr || probe.error?.message}): ` +
@@ -232,12 +267,22 @@ export async function startJupyter(options: StartOptions): Promise<JupyterServer
     writeJupyterState(hostState, root);
     serverEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', ...jupyterEnv(hostState), ...env };
     const args = [
-      '-m', 'notebook', '--ip=127.0.0.1', `--port=${port}`, '--port-retries=0', '--no-browser', '--allow-root',
-      '--NotebookApp.token=', '--NotebookApp.password=', `--notebook-dir=${root}`,
+      '-m',
+      'notebook',
+      '--ip=127.0.0.1',
+      `--port=${port}`,
+      '--port-retries=0',
+      '--no-browser',
+      '--allow-root',
+      '--NotebookApp.token=',
+      '--NotebookApp.password=',
+      `--notebook-dir=${root}`,
     ];
     // In its own PID namespace (as root) the kernels cannot outlive the server.
     const watched = ['/bin/sh', '-c', WATCHDOG, 'bn-lab-notebook', python, ...args];
-    command = isRoot() ? ['unshare', '--mount-proc', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...watched] : watched;
+    command = isRoot()
+      ? ['unshare', '--mount-proc', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...watched]
+      : watched;
   }
   const url = `http://127.0.0.1:${port}/`;
   let log = '';
@@ -281,7 +326,10 @@ export async function startJupyter(options: StartOptions): Promise<JupyterServer
     for (;;) {
       if (!running) throw new Error(`${frontend} exited before it answered:\n${log.slice(-3000)}`);
       if (Date.now() > deadline) throw new Error(`${frontend} did not answer on ${url} in time:\n${log.slice(-3000)}`);
-      const ok = await fetch(`${url}api/status`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+      const ok = await fetch(`${url}api/status`, { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       await sleep(300);
     }

@@ -43,8 +43,17 @@ export function relError(actual: Float32Array, expected: Float32Array): number {
 /** Zero-inserts a filter, so the cpu backend (whose conv gradients reject dilation) can serve as reference. */
 export function dilateFilter(w: tf.Tensor4D, d: number): tf.Tensor4D {
   const [kh, kw, ci, co] = w.shape;
-  const spread = tf.pad(w.reshape([kh, 1, kw, 1, ci, co]), [[0, 0], [0, d - 1], [0, 0], [0, d - 1], [0, 0], [0, 0]]);
-  return spread.reshape([kh * d, kw * d, ci, co]).slice([0, 0, 0, 0], [(kh - 1) * d + 1, (kw - 1) * d + 1, ci, co]) as tf.Tensor4D;
+  const spread = tf.pad(w.reshape([kh, 1, kw, 1, ci, co]), [
+    [0, 0],
+    [0, d - 1],
+    [0, 0],
+    [0, d - 1],
+    [0, 0],
+    [0, 0],
+  ]);
+  return spread
+    .reshape([kh * d, kw * d, ci, co])
+    .slice([0, 0, 0, 0], [(kh - 1) * d + 1, (kw - 1) * d + 1, ci, co]) as tf.Tensor4D;
 }
 
 /**
@@ -54,21 +63,36 @@ export function dilateFilter(w: tf.Tensor4D, d: number): tf.Tensor4D {
 export async function trainWithAdam(fused: boolean) {
   useFusedAdam(fused);
   const init = (seed: number) => tf.initializers.glorotUniform({ seed });
-  const model = tf.sequential({ layers: [
-    tf.layers.dense({ inputShape: [6], units: 16, activation: 'relu', kernelInitializer: init(1) }),
-    tf.layers.batchNormalization(),
-    tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: init(2) }),
-  ] });
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [6], units: 16, activation: 'relu', kernelInitializer: init(1) }),
+      tf.layers.batchNormalization(),
+      tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: init(2) }),
+    ],
+  });
   const optimizer = tf.train.adam(0.01);
   model.compile({ optimizer, loss: 'categoricalCrossentropy' });
   const xs = tf.tensor2d(randoms([32, 6], 5), [32, 6]);
-  const ys = tf.oneHot(tf.tensor1d(Array.from({ length: 32 }, (_, i) => i % 3), 'int32'), 3);
+  const ys = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: 32 }, (_, i) => i % 3),
+      'int32',
+    ),
+    3,
+  );
   const losses: number[] = [];
   for (let step = 0; step < 8; step++) losses.push(Number(await model.trainOnBatch(xs, ys)));
-  const kernels = (await tf.profile(async () => { await model.trainOnBatch(xs, ys); })).kernels.length;
+  const kernels = (
+    await tf.profile(async () => {
+      await model.trainOnBatch(xs, ys);
+    })
+  ).kernels.length;
   const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
   // Layer numbers in the names differ between two models: keep the variable's role (kernel/m, ...).
-  const state = (await optimizer.getWeights()).map((w) => [w.name.replace(/^[^/]*\//, ''), Array.from(w.tensor.dataSync())]);
+  const state = (await optimizer.getWeights()).map((w) => [
+    w.name.replace(/^[^/]*\//, ''),
+    Array.from(w.tensor.dataSync()),
+  ]);
   tf.dispose([xs, ys]);
   model.dispose();
   optimizer.dispose();

@@ -35,7 +35,9 @@ async function run(name: string, parameters: Record<string, ParamValue>, output 
 function outputs(nb: Notebook, mime: string): string[] {
   // nbformat stores multi-line text as a list of lines.
   const text = (d: unknown) => (Array.isArray(d) ? d.join('') : d);
-  return nb.cells.flatMap((c) => (c.outputs ?? []).map((o) => text(o.data?.[mime])).filter((d): d is string => typeof d === 'string'));
+  return nb.cells.flatMap((c) =>
+    (c.outputs ?? []).map((o) => text(o.data?.[mime])).filter((d): d is string => typeof d === 'string'),
+  );
 }
 
 const charts = (nb: Notebook) => outputs(nb, 'text/html').filter((h) => h.includes('class="bn-lab-chart"')).length;
@@ -58,7 +60,11 @@ test('01 LeNet on MNIST: both models evaluate, the pitfall metric is measured, t
   for (const key of ['test_loss_plain', 'test_loss_bn']) assert.ok(isLoss(r.records[key]), `${key}=${r.records[key]}`);
   assert.notEqual(r.records.test_loss_plain, r.records.test_loss_bn, 'the BN layers change the result');
   assert.ok(isRate(r.records.categorical_accuracy_on_integer_labels));
-  assert.ok(Number.isInteger(r.records.predicted_class) && (r.records.predicted_class as number) >= 0 && (r.records.predicted_class as number) <= 9);
+  assert.ok(
+    Number.isInteger(r.records.predicted_class) &&
+      (r.records.predicted_class as number) >= 0 &&
+      (r.records.predicted_class as number) <= 9,
+  );
   const summaries = outputs(nb, 'text/html').filter((h) => h.includes('bn-lab-summary'));
   assert.equal(summaries.length, 1, 'the BN model is summarised');
   assert.match(summaries[0], /Total params: 62,274/);
@@ -188,7 +194,13 @@ test('03 iris: the danfojs pipeline shows each step, both MLPs train and evaluat
   const tables = outputs(nb, 'text/html').filter((h) => h.includes('class="dataframe'));
   assert.ok(tables.length >= 6, `dataframe steps shown: ${tables.length}`);
   assert.deepEqual(r.records.columns, [
-    'sepal length (cm)', 'sepal width (cm)', 'petal length (cm)', 'petal width (cm)', 'Y_setosa', 'Y_versicolor', 'Y_virginica',
+    'sepal length (cm)',
+    'sepal width (cm)',
+    'petal length (cm)',
+    'petal width (cm)',
+    'Y_setosa',
+    'Y_versicolor',
+    'Y_virginica',
   ]);
   assert.deepEqual(r.records.train_test_rows, [105, 45]);
   for (const key of ['test_acc_plain', 'test_acc_bn']) assert.ok(isRate(r.records[key]), `${key}=${r.records[key]}`);
@@ -202,7 +214,10 @@ test('04 VGG-style CNN: standardized data, curves, overfitting readout', async (
   const mean = r.records.channel_mean as number[];
   const std = r.records.channel_std as number[];
   assert.equal(mean.length, 3);
-  assert.ok(mean.every((m) => m > 50 && m < 200) && std.every((s) => s > 20 && s < 100), 'statistics of raw 0..255 pixels');
+  assert.ok(
+    mean.every((m) => m > 50 && m < 200) && std.every((s) => s > 20 && s < 100),
+    'statistics of raw 0..255 pixels',
+  );
   assert.ok(isRate(r.records.test_acc) && isLoss(r.records.test_loss));
   assert.ok([1, 2].includes(r.records.best_val_epoch as number));
   assert.ok(Math.abs(r.records.train_val_acc_gap as number) <= 1);
@@ -210,7 +225,13 @@ test('04 VGG-style CNN: standardized data, curves, overfitting readout', async (
 });
 
 test('05 shuffle vs no shuffle: per-epoch losses of three runs from the same initial weights', async () => {
-  const r = await run('05_lenet_shuffle.ipynb', { trainCount: 100, testCount: 50, shuffleTrainCount: 100, shuffleTestCount: 50, shuffleEpochs: 2 });
+  const r = await run('05_lenet_shuffle.ipynb', {
+    trainCount: 100,
+    testCount: 50,
+    shuffleTrainCount: 100,
+    shuffleTestCount: 50,
+    shuffleEpochs: 2,
+  });
   for (const key of ['loss_no_shuffle', 'loss_shuffle', 'loss_sorted_no_shuffle']) {
     const losses = r.records[key] as number[];
     assert.equal(losses.length, 2, key);

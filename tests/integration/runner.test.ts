@@ -26,15 +26,34 @@ test('CLI values are parsed as papermill does', () => {
 });
 
 test('parameters cells are read with names, types, defaults and help', () => {
-  const specs = parseParameterCell("const epochs = 1; // how long\nlet lr: number = 1e-3;\nconst name = 'a';\nconst on = true;\nconst n = -2;");
+  const specs = parseParameterCell(
+    "const epochs = 1; // how long\nlet lr: number = 1e-3;\nconst name = 'a';\nconst on = true;\nconst n = -2;",
+  );
   assert.deepEqual(
     specs.map((s) => [s.name, s.type, s.default, s.help]),
-    [['epochs', 'number', 1, 'how long'], ['lr', 'number', 0.001, undefined], ['name', 'string', 'a', undefined], ['on', 'boolean', true, undefined], ['n', 'number', -2, undefined]],
+    [
+      ['epochs', 'number', 1, 'how long'],
+      ['lr', 'number', 0.001, undefined],
+      ['name', 'string', 'a', undefined],
+      ['on', 'boolean', true, undefined],
+      ['n', 'number', -2, undefined],
+    ],
   );
 });
 
 test('argument parsing: -p, -y, -f, flags, and clear errors', () => {
-  const args = parseNotebookArgs(['in.ipynb', 'out.ipynb', '-p', 'epochs', '2', '-y', '{lr: 0.1, name: x}', '--timeout', '5', '--log-output']);
+  const args = parseNotebookArgs([
+    'in.ipynb',
+    'out.ipynb',
+    '-p',
+    'epochs',
+    '2',
+    '-y',
+    '{lr: 0.1, name: x}',
+    '--timeout',
+    '5',
+    '--log-output',
+  ]);
   assert.ok(args !== 'help');
   assert.deepEqual(args.parameters, { epochs: 2, lr: 0.1, name: 'x' });
   assert.equal(args.timeout, 5);
@@ -47,7 +66,10 @@ test('argument parsing: -p, -y, -f, flags, and clear errors', () => {
 
 test('validation: unknown names list the valid ones, wrong types are rejected', () => {
   const nb = readNotebook(join(fixtures, 'params.ipynb'));
-  assert.throws(() => injectParameters(nb, { epoch: 3 }), /no parameter "epoch"\. Valid parameters: epochs, rate, name, flag, nothing/);
+  assert.throws(
+    () => injectParameters(nb, { epoch: 3 }),
+    /no parameter "epoch"\. Valid parameters: epochs, rate, name, flag, nothing/,
+  );
   assert.throws(() => injectParameters(nb, { epochs: 'three' }), /"epochs" expects a number/);
   assert.throws(() => injectParameters(nb, { name: 3 }), /"name" expects a string/);
   assert.doesNotThrow(() => injectParameters(nb, { nothing: 'anything', epochs: null }));
@@ -77,7 +99,12 @@ test('injected values are JSON literals: hostile strings parse as one string lit
 test('a run injects a tagged cell after parameters, records values and papermill metadata', async () => {
   const out = join(tmp(), 'params.ipynb');
   const hostile = HOSTILE.join(' | ');
-  const r = await runNotebook({ input: join(fixtures, 'params.ipynb'), output: out, parameters: { epochs: 5, name: hostile }, ...quiet });
+  const r = await runNotebook({
+    input: join(fixtures, 'params.ipynb'),
+    output: out,
+    parameters: { epochs: 5, name: hostile },
+    ...quiet,
+  });
   assert.equal(r.exitCode, 0);
   assert.equal(r.records.epochs_seen, 5);
   assert.deepEqual(r.records.summary, { rate: 0.5, name: hostile, flag: false, nothing: null, type: 'number' });
@@ -114,7 +141,13 @@ test('a failing cell: exit code 1, partial notebook saved with the error banner 
 
 test('--timeout stops a long cell and keeps the partial notebook', async () => {
   const out = join(tmp(), 'slow.ipynb');
-  const r = await runNotebook({ input: join(fixtures, 'failing.ipynb'), output: out, parameters: { failAt: 0, sleepSeconds: 60 }, timeout: 4, ...quiet });
+  const r = await runNotebook({
+    input: join(fixtures, 'failing.ipynb'),
+    output: out,
+    parameters: { failAt: 0, sleepSeconds: 60 },
+    timeout: 4,
+    ...quiet,
+  });
   assert.equal(r.exitCode, 3);
   assert.ok(r.seconds < 40, `took ${r.seconds}s`);
   assert.equal(r.records.step, 1);
@@ -123,12 +156,30 @@ test('--timeout stops a long cell and keeps the partial notebook', async () => {
 
 test('sweep: every combination runs (2 kernels at once), then CSV and chart are written', async () => {
   const { combinations, parseGrid, runSweep } = await import('../../lib/runner/sweep');
-  assert.deepEqual(combinations(parseGrid([['a', '1,2'], ['b', 'x,true']])), [
-    { a: 1, b: 'x' }, { a: 1, b: true }, { a: 2, b: 'x' }, { a: 2, b: true },
-  ]);
+  assert.deepEqual(
+    combinations(
+      parseGrid([
+        ['a', '1,2'],
+        ['b', 'x,true'],
+      ]),
+    ),
+    [
+      { a: 1, b: 'x' },
+      { a: 1, b: true },
+      { a: 2, b: 'x' },
+      { a: 2, b: true },
+    ],
+  );
   const dir = tmp();
-  const runs = await runSweep(join(fixtures, 'params.ipynb'), { epochs: [1, 3], rate: [0.25] }, { outDir: dir, jobs: 2, onLog: () => {} });
-  assert.deepEqual(runs.map((r) => r.result.records.epochs_seen), [1, 3]);
+  const runs = await runSweep(
+    join(fixtures, 'params.ipynb'),
+    { epochs: [1, 3], rate: [0.25] },
+    { outDir: dir, jobs: 2, onLog: () => {} },
+  );
+  assert.deepEqual(
+    runs.map((r) => r.result.records.epochs_seen),
+    [1, 3],
+  );
   const csv = readFileSync(join(dir, 'sweep.csv'), 'utf8').trim().split('\n');
   assert.equal(csv[0], 'epochs,rate,status,seconds,epochs_seen,summary,output');
   assert.match(csv[1], /^1,0\.25,ok,/);
@@ -141,7 +192,11 @@ test('sweep: every combination runs (2 kernels at once), then CSV and chart are 
 test('the patched tslab kernel survives a flood of display updates and compiles shorthand properties', async () => {
   // Unpatched, zeromq throws EBUSY on overlapping sends and the kernel dies; `{ updates }` naming a
   // variable from an earlier cell threw ReferenceError.
-  const r = await runNotebook({ input: join(fixtures, 'display-flood.ipynb'), output: join(tmp(), 'flood.ipynb'), ...quiet });
+  const r = await runNotebook({
+    input: join(fixtures, 'display-flood.ipynb'),
+    output: join(tmp(), 'flood.ipynb'),
+    ...quiet,
+  });
   assert.equal(r.exitCode, 0);
   assert.deepEqual(r.records.after, { updates: 5000 });
   const live = r.notebook!.cells[1].outputs!.find((o) => o.output_type === 'display_data');
@@ -152,7 +207,11 @@ test('Ctrl-C: the runner stops the kernel, saves the partial notebook and exits 
   const { spawn } = await import('node:child_process');
   const out = join(tmp(), 'interrupted.ipynb');
   const cli = projectPath('dist', 'scripts', 'run-notebook.js');
-  const child = spawn(process.execPath, [cli, join(fixtures, 'failing.ipynb'), out, '-p', 'failAt', '0', '-p', 'sleepSeconds', '60'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [cli, join(fixtures, 'failing.ipynb'), out, '-p', 'failAt', '0', '-p', 'sleepSeconds', '60'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
   let interrupted = false;
   child.stderr.on('data', (d) => {
@@ -170,7 +229,13 @@ test('Ctrl-C: the runner stops the kernel, saves the partial notebook and exits 
 
 test('list parameters: declared from array literals, given as YAML lists, injected typed', () => {
   const specs = parseParameterCell('const sizes = [2, 4, 8]; // batch sizes\nconst names = ["a"];');
-  assert.deepEqual(specs.map((s) => [s.name, s.type, s.default]), [['sizes', 'array', [2, 4, 8]], ['names', 'array', ['a']]]);
+  assert.deepEqual(
+    specs.map((s) => [s.name, s.type, s.default]),
+    [
+      ['sizes', 'array', [2, 4, 8]],
+      ['names', 'array', ['a']],
+    ],
+  );
   const args = parseNotebookArgs(['in.ipynb', '-y', '{sizes: [1, 2]}']);
   assert.ok(args !== 'help');
   assert.deepEqual(args.parameters, { sizes: [1, 2] });

@@ -66,7 +66,10 @@ const lab: FrontendDriver = {
   },
   async waitForIdleKernel(page, timeoutMs) {
     // The status bar names the notebook's kernel once a session exists ("No Kernel | Initializing" before).
-    await page.locator('.jp-StatusBar-Widget', { hasText: /TypeScript \| Idle/ }).first().waitFor({ timeout: timeoutMs });
+    await page
+      .locator('.jp-StatusBar-Widget', { hasText: /TypeScript \| Idle/ })
+      .first()
+      .waitFor({ timeout: timeoutMs });
   },
   async runAll(page) {
     await labMenu(page, 'Run', 'Run All Cells');
@@ -109,7 +112,13 @@ export function driverFor(frontend: Frontend): FrontendDriver {
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+    ],
   });
 }
 
@@ -123,10 +132,16 @@ export async function readCells(page: Page, driver: FrontendDriver): Promise<Cel
     return Array.from(document.querySelectorAll(s.cell)).map((cell, index) => {
       const prompt = cell.querySelector(s.prompt)?.textContent ?? '';
       const count = /\[\s*(\d+)\s*\]/.exec(prompt);
-      const kind = cell.classList.contains(s.codeCell) ? 'code' : cell.classList.contains(s.markdownCell) ? 'markdown' : 'raw';
+      const kind = cell.classList.contains(s.codeCell)
+        ? 'code'
+        : cell.classList.contains(s.markdownCell)
+          ? 'markdown'
+          : 'raw';
       const outputs = Array.from(cell.querySelectorAll(s.output)).map((out) => {
         const svgs = Array.from(out.querySelectorAll('svg.main-svg'));
-        const marks = Array.from(out.querySelectorAll('svg.main-svg g.trace path')).filter((p) => /[Mm]\s*[\d.-]/.test(p.getAttribute('d') ?? ''));
+        const marks = Array.from(out.querySelectorAll('svg.main-svg g.trace path')).filter((p) =>
+          /[Mm]\s*[\d.-]/.test(p.getAttribute('d') ?? ''),
+        );
         return {
           text: (out as HTMLElement).innerText.slice(0, 4000),
           images: Array.from(out.querySelectorAll('img')).filter(visibleImage).length,
@@ -135,7 +150,13 @@ export async function readCells(page: Page, driver: FrontendDriver): Promise<Cel
           marks: marks.length,
         };
       });
-      return { index, kind, executionCount: count ? Number(count[1]) : null, running: /\[\s*\*\s*\]/.test(prompt), outputs };
+      return {
+        index,
+        kind,
+        executionCount: count ? Number(count[1]) : null,
+        running: /\[\s*\*\s*\]/.test(prompt),
+        outputs,
+      };
     });
   }, driver.selectors) as Promise<CellView[]>;
 }
@@ -179,7 +200,9 @@ export class PageErrors {
       const firstFrame = stack.split('\n').find((l) => /^\s+at /.test(l)) ?? '';
       return firstFrame.includes(serverUrl) && /\/(static|lab\/extensions|nbextensions|custom)\//.test(firstFrame);
     };
-    page.on('pageerror', (e) => (fromJupyter(e.stack ?? '') ? this.jupyters : this.ours).push(`pageerror: ${e.stack ?? e.message}`));
+    page.on('pageerror', (e) =>
+      (fromJupyter(e.stack ?? '') ? this.jupyters : this.ours).push(`pageerror: ${e.stack ?? e.message}`),
+    );
     page.on('console', (m) => {
       if (m.type() !== 'error') return;
       const where = m.location().url ?? '';

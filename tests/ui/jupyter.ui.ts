@@ -19,7 +19,15 @@ import { readNotebook, writeNotebook, Notebook, Output, sourceOf } from '../../l
 import { injectParameters, notebookParameters } from '../../lib/runner/parameters';
 import { Frontend, JupyterServer, PROJECT_ROOT, startJupyter } from '../../scripts/jupyter/server';
 import {
-  CellView, DisplayUpdates, FrontendDriver, PageErrors, cellLocator, driverFor, launchBrowser, readCells, runCell,
+  CellView,
+  DisplayUpdates,
+  FrontendDriver,
+  PageErrors,
+  cellLocator,
+  driverFor,
+  launchBrowser,
+  readCells,
+  runCell,
   saveNotebook,
 } from './frontends';
 
@@ -116,7 +124,12 @@ async function waitForAllRan(page: Page, driver: FrontendDriver, timeoutMs: numb
 }
 
 /** Waits until the outputs of chart [cell, output] drew a plot (or the time is up) and returns the cells. */
-async function waitForPlot(page: Page, driver: FrontendDriver, [c, i]: [number, number], timeoutMs = 20000): Promise<CellView[]> {
+async function waitForPlot(
+  page: Page,
+  driver: FrontendDriver,
+  [c, i]: [number, number],
+  timeoutMs = 20000,
+): Promise<CellView[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const cells = await readCells(page, driver);
@@ -150,7 +163,11 @@ for (const frontend of FRONTENDS) {
       mkdirSync(dir, { recursive: true });
       mkdirSync(SCREENSHOTS, { recursive: true });
       // The copy sits in out/ui/<front end>/, so the digit's relative path is made absolute.
-      const nb = injectParameters(readNotebook(NOTEBOOK), { ...SMALL, imagePath: join(PROJECT_ROOT, 'data', '2.png') }, NOTEBOOK);
+      const nb = injectParameters(
+        readNotebook(NOTEBOOK),
+        { ...SMALL, imagePath: join(PROJECT_ROOT, 'data', '2.png') },
+        NOTEBOOK,
+      );
       writeNotebook(small, nb);
       copyFileSync(executed, executedCopy);
       server = await startJupyter({ frontend });
@@ -165,7 +182,8 @@ for (const frontend of FRONTENDS) {
       // Both run even when a test failed; stop() ends the kernels and the chroot's mounts too.
       await browser?.close().catch(() => undefined);
       await server?.stop();
-      if (errors?.jupyters.length) console.log(`# ${label}'s own page errors (not counted):\n# ${errors.jupyters.join('\n# ')}`);
+      if (errors?.jupyters.length)
+        console.log(`# ${label}'s own page errors (not counted):\n# ${errors.jupyters.join('\n# ')}`);
     });
 
     test('1. Run All: every cell ran, progress rewritten in place, every chart drew, no errors from outputs', async () => {
@@ -174,7 +192,12 @@ for (const frontend of FRONTENDS) {
       await driver.runAll(page);
       // A picture of a bar mid-epoch, when the page shows one (a fast machine may finish first).
       const running = page.locator(driver.selectors.output, { hasText: 'ETA:' }).first();
-      if (await running.waitFor({ timeout: 120_000 }).then(() => true, () => false)) {
+      if (
+        await running.waitFor({ timeout: 120_000 }).then(
+          () => true,
+          () => false,
+        )
+      ) {
         await running.evaluate((el) => el.scrollIntoView({ block: 'center' }));
         await page.screenshot({ path: join(SCREENSHOTS, `${frontend}-1-progress-running.png`) });
       }
@@ -185,20 +208,42 @@ for (const frontend of FRONTENDS) {
 
       // Every code cell ran once, in order, without an error output.
       const counts = saved.cells.filter((c) => c.cell_type === 'code').map((c) => c.execution_count);
-      assert.deepEqual(counts, counts.map((_, i) => i + 1), 'execution counts 1..n in the saved notebook');
+      assert.deepEqual(
+        counts,
+        counts.map((_, i) => i + 1),
+        'execution counts 1..n in the saved notebook',
+      );
       const errorOutputs = saved.cells.flatMap((c) => (c.outputs ?? []).filter((o) => o.output_type === 'error'));
-      assert.deepEqual(errorOutputs.map((o) => `${o.ename}: ${o.evalue}`), [], 'no error outputs');
+      assert.deepEqual(
+        errorOutputs.map((o) => `${o.ename}: ${o.evalue}`),
+        [],
+        'no error outputs',
+      );
 
       // Each model's progress is one output, rewritten by update_display_data, ending on the final epoch line.
-      for (const [pattern, name] of [[/trainAndTest\(false\)/, 'BN 없음'], [/trainAndTest\(true\)/, 'BN 있음']] as const) {
+      for (const [pattern, name] of [
+        [/trainAndTest\(false\)/, 'BN 없음'],
+        [/trainAndTest\(true\)/, 'BN 있음'],
+      ] as const) {
         const c = cellIndex(saved, pattern);
         const progress = cells[c].outputs.filter((o) => /\[[=>.]{10,}\]/.test(o.text)); // a Keras-style bar
-        assert.equal(progress.length, 1, `cell ${c}: one progress output for ${name}, got ${JSON.stringify(cells[c].outputs)}`);
+        assert.equal(
+          progress.length,
+          1,
+          `cell ${c}: one progress output for ${name}, got ${JSON.stringify(cells[c].outputs)}`,
+        );
         const steps = Math.ceil(SMALL.trainCount / batchSize);
-        assert.match(progress[0].text, new RegExp(`${name}.*\\n${steps}/${steps} \\[=+\\] - .*loss: \\d`), `final epoch line for ${name}`);
+        assert.match(
+          progress[0].text,
+          new RegExp(`${name}.*\\n${steps}/${steps} \\[=+\\] - .*loss: \\d`),
+          `final epoch line for ${name}`,
+        );
         assert.doesNotMatch(progress[0].text, /ETA:/, 'the final text replaced the running one');
       }
-      assert.ok(updates.inPlaceProgress >= 2, `progress updates sent in place (update_display_data): ${updates.inPlaceProgress}`);
+      assert.ok(
+        updates.inPlaceProgress >= 2,
+        `progress updates sent in place (update_display_data): ${updates.inPlaceProgress}`,
+      );
 
       // Every chart drew its data as plotly SVG.
       const charts = chartOutputs(saved);
@@ -236,7 +281,10 @@ for (const frontend of FRONTENDS) {
         await page.waitForTimeout(500);
         cells = await readCells(page, driver);
       } while ((cells[chartCell].executionCount === null || cells[chartCell].running) && Date.now() < deadline);
-      assert.ok(cells[chartCell].executionCount! > nb.cells.filter((c) => c.cell_type === 'code').length, 'the cell ran again in the same kernel');
+      assert.ok(
+        cells[chartCell].executionCount! > nb.cells.filter((c) => c.cell_type === 'code').length,
+        'the cell ran again in the same kernel',
+      );
       const outputs = cells[chartCell].outputs;
       const chartAt = outputs.findIndex((o) => o.plots > 0 || o.images > 0 || /plotly/i.test(o.text));
       const index = chartAt >= 0 ? chartAt : outputs.length - 1;

@@ -16,12 +16,20 @@ const { prerequisites } = require(resolve(root, 'native/build.js')) as { prerequ
 const built = existsSync(DNNL_ADDON_PATH);
 
 /** Runs initBackend in a fresh Node with `env`, returning its BackendInfo (and proving the process exits). */
-function initInChild(choice: string, env: Record<string, string>): { info?: Record<string, string>; error?: string; ms: number } {
-  const script = `require(${JSON.stringify(resolve(root, 'dist/lib/backend/select.js'))}).initBackend(${JSON.stringify(choice)})` +
+function initInChild(
+  choice: string,
+  env: Record<string, string>,
+): { info?: Record<string, string>; error?: string; ms: number } {
+  const script =
+    `require(${JSON.stringify(resolve(root, 'dist/lib/backend/select.js'))}).initBackend(${JSON.stringify(choice)})` +
     '.then((i) => console.log(JSON.stringify(i)), (e) => console.log(JSON.stringify({ error: e.message })));';
   const t0 = Date.now();
   // A pthread that kept Node alive would hang here until the timeout.
-  const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['-e', script], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(r.status, 0, `child exited with ${r.status} ${r.signal ?? ''}: ${r.stderr}`);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
   return out.error ? { error: out.error, ms: Date.now() - t0 } : { info: out, ms: Date.now() - t0 };
@@ -33,8 +41,10 @@ before(async () => {
 
 test('the oneDNN addon is built wherever its prerequisites are, and every path reports what runs', (t) => {
   const missing = prerequisites().why;
-  assert.ok(built || missing != null,
-    'g++, node-api-headers and oneDNN are all here but the addon is not built: run `npm run build:native`');
+  assert.ok(
+    built || missing != null,
+    'g++, node-api-headers and oneDNN are all here but the addon is not built: run `npm run build:native`',
+  );
   if (!built) t.diagnostic(`addon not built here (${missing}); checking the fallback only`);
 
   const threads = initInChild('wasm-threads', { BN_LAB_THREADS: '2' });
@@ -43,7 +53,10 @@ test('the oneDNN addon is built wherever its prerequisites are, and every path r
   assert.equal(single.info?.path, 'wasm-1thread', JSON.stringify(single));
   assert.match(single.info!.reason, /wasm-dnnl: the oneDNN addon is not built \(\/nonexistent/);
   const refused = initInChild('wasm-dnnl', { BN_LAB_DNNL_ADDON: '/nonexistent/bnlab_dnnl.node' });
-  assert.match(refused.error ?? '', /'wasm-dnnl'.*not available.*apt-get install g\+\+ libdnnl-dev.*npm run build:native/s);
+  assert.match(
+    refused.error ?? '',
+    /'wasm-dnnl'.*not available.*apt-get install g\+\+ libdnnl-dev.*npm run build:native/s,
+  );
   if (built) {
     const native = initInChild('auto', { BN_LAB_THREADS: '2' });
     assert.equal(native.info?.path, 'wasm-dnnl', JSON.stringify(native));
@@ -52,10 +65,25 @@ test('the oneDNN addon is built wherever its prerequisites are, and every path r
   t.diagnostic(`child processes exited after ${threads.ms} ms (threads) and ${single.ms} ms (1 thread)`);
 });
 
-interface ConvCase { batch: number; h: number; w: number; inC: number; outC: number; k: [number, number]; stride: [number, number];
-  dilation: number; pad: Pad }
-const explicit: tf.backend_util.ExplicitPadding = [[0, 0], [2, 0], [1, 3], [0, 0]];
-const describeCase = (c: ConvCase) => `b${c.batch} ${c.h}x${c.w}x${c.inC}->${c.outC} k${c.k} s${c.stride} d${c.dilation} ` +
+interface ConvCase {
+  batch: number;
+  h: number;
+  w: number;
+  inC: number;
+  outC: number;
+  k: [number, number];
+  stride: [number, number];
+  dilation: number;
+  pad: Pad;
+}
+const explicit: tf.backend_util.ExplicitPadding = [
+  [0, 0],
+  [2, 0],
+  [1, 3],
+  [0, 0],
+];
+const describeCase = (c: ConvCase) =>
+  `b${c.batch} ${c.h}x${c.w}x${c.inC}->${c.outC} k${c.k} s${c.stride} d${c.dilation} ` +
   (typeof c.pad === 'string' ? c.pad : JSON.stringify(c.pad));
 
 /**
@@ -72,28 +100,55 @@ function convOutputs(c: ConvCase, seed: number, reference: boolean): () => tf.Te
     const tw = tf.tensor4d(w, wShape);
     const tdy = tf.tensor(dy, dyShape);
     if (reference) {
-      const f = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, dilateFilter(b as tf.Tensor4D, c.dilation), c.stride, c.pad);
+      const f = (a: tf.Tensor, b: tf.Tensor) =>
+        tf.conv2d(a as tf.Tensor4D, dilateFilter(b as tf.Tensor4D, c.dilation), c.stride, c.pad);
       return [f(tx, tw), ...tf.grads(f)([tx, tw], tdy)];
     }
     const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', dilations: c.dilation };
     return [
       tf.engine().runKernel('Conv2D', { x: tx, filter: tw }, attrs) as tf.Tensor,
-      tf.engine().runKernel('Conv2DBackpropInput', { dy: tdy, filter: tw }, { ...attrs, inputShape: xShape }) as tf.Tensor,
+      tf
+        .engine()
+        .runKernel('Conv2DBackpropInput', { dy: tdy, filter: tw }, { ...attrs, inputShape: xShape }) as tf.Tensor,
       tf.engine().runKernel('Conv2DBackpropFilter', { x: tx, dy: tdy }, { ...attrs, filterShape: wShape }) as tf.Tensor,
     ];
   };
 }
 
-test('oneDNN Conv2D and both gradients match cpu across shapes, strides, paddings and dilations', { skip: !built && 'addon not built' },
+test(
+  'oneDNN Conv2D and both gradients match cpu across shapes, strides, paddings and dilations',
+  { skip: !built && 'addon not built' },
   async (t) => {
     const cases: ConvCase[] = [];
-    for (const [h, w] of [[7, 7], [8, 10]]) for (const [inC, outC] of [[1, 2], [3, 5]]) for (const k of [[1, 1], [3, 3], [5, 2]] as Array<[number, number]>)
-      for (const stride of [[1, 1], [2, 2], [3, 1]] as Array<[number, number]>) for (const pad of ['valid', 'same', explicit] as Pad[]) {
-        cases.push({ batch: 2, h, w, inC, outC, k, stride, dilation: 1, pad });
-      }
-    for (const dilation of [2, 3]) for (const stride of [[1, 1], [2, 2]] as Array<[number, number]>) for (const pad of ['valid', 'same', explicit] as Pad[]) {
-      cases.push({ batch: 2, h: 11, w: 9, inC: 3, outC: 4, k: [3, 2], stride, dilation, pad });
-    }
+    for (const [h, w] of [
+      [7, 7],
+      [8, 10],
+    ])
+      for (const [inC, outC] of [
+        [1, 2],
+        [3, 5],
+      ])
+        for (const k of [
+          [1, 1],
+          [3, 3],
+          [5, 2],
+        ] as Array<[number, number]>)
+          for (const stride of [
+            [1, 1],
+            [2, 2],
+            [3, 1],
+          ] as Array<[number, number]>)
+            for (const pad of ['valid', 'same', explicit] as Pad[]) {
+              cases.push({ batch: 2, h, w, inC, outC, k, stride, dilation: 1, pad });
+            }
+    for (const dilation of [2, 3])
+      for (const stride of [
+        [1, 1],
+        [2, 2],
+      ] as Array<[number, number]>)
+        for (const pad of ['valid', 'same', explicit] as Pad[]) {
+          cases.push({ batch: 2, h: 11, w: 9, inC: 3, outC: 4, k: [3, 2], stride, dilation, pad });
+        }
     // The LeNet stride-5 1×1 layer, and a whole-input 5×5 window.
     cases.push({ batch: 4, h: 5, w: 5, inC: 16, outC: 120, k: [1, 1], stride: [5, 5], dilation: 1, pad: 'valid' });
     cases.push({ batch: 4, h: 5, w: 5, inC: 16, outC: 120, k: [5, 5], stride: [1, 1], dilation: 1, pad: 'valid' });
@@ -111,10 +166,13 @@ test('oneDNN Conv2D and both gradients match cpu across shapes, strides, padding
     }
     assert.deepEqual(failures, [], `${failures.length} of ${cases.length * 3} outputs differ`);
     t.diagnostic(`${cases.length} configurations, worst relative error ${worst.toExponential(1)}`);
-  });
+  },
+);
 
-test('oneDNN FusedConv2D (bias, linear/relu) matches cpu in values and gradients; other activations delegate',
-  { skip: !built && 'addon not built' }, async () => {
+test(
+  'oneDNN FusedConv2D (bias, linear/relu) matches cpu in values and gradients; other activations delegate',
+  { skip: !built && 'addon not built' },
+  async () => {
     const xShape: Shape4 = [3, 9, 9, 4];
     const wShape: Shape4 = [3, 3, 4, 6];
     const [x, w, b, dy] = [randoms(xShape, 1), randoms(wShape, 2), randoms([6], 3), randoms([3, 5, 5, 6], 4)];
@@ -124,33 +182,60 @@ test('oneDNN FusedConv2D (bias, linear/relu) matches cpu in values and gradients
           const tx = tf.tensor4d(x, xShape);
           const tw = tf.tensor4d(w, wShape);
           const tb = tf.tensor1d(b);
-          const f = (a: tf.Tensor, fw: tf.Tensor, fb: tf.Tensor) => tf.fused.conv2d({ x: a as tf.Tensor4D, filter: fw as tf.Tensor4D,
-            strides: 2, pad: 'same', bias: withBias ? fb : undefined, activation });
+          const f = (a: tf.Tensor, fw: tf.Tensor, fb: tf.Tensor) =>
+            tf.fused.conv2d({
+              x: a as tf.Tensor4D,
+              filter: fw as tf.Tensor4D,
+              strides: 2,
+              pad: 'same',
+              bias: withBias ? fb : undefined,
+              activation,
+            });
           const y = f(tx, tw, tb);
           // Under a gradient tape with a linear activation tfjs keeps the fused kernel (VGG's conv -> BN -> ReLU).
           const g = tf.tensor4d(dy, [3, 5, 5, 6]);
-          const grads = withBias ? tf.grads(f)([tx, tw, tb], g) : tf.grads((a: tf.Tensor, fw: tf.Tensor) => f(a, fw, tb))([tx, tw], g);
+          const grads = withBias
+            ? tf.grads(f)([tx, tw, tb], g)
+            : tf.grads((a: tf.Tensor, fw: tf.Tensor) => f(a, fw, tb))([tx, tw], g);
           return [y, ...grads];
         };
         const expected = await on('cpu', run);
         const actual = await on('wasm', run);
-        expected.forEach((e, j) => assert.ok(relError(actual[j], e) <= TOL,
-          `${activation} bias=${withBias} output ${j}: rel. error ${relError(actual[j], e)}`));
+        expected.forEach((e, j) =>
+          assert.ok(
+            relError(actual[j], e) <= TOL,
+            `${activation} bias=${withBias} output ${j}: rel. error ${relError(actual[j], e)}`,
+          ),
+        );
       }
     }
     for (const name of DNNL_KERNEL_NAMES) assert.equal(tf.getKernel(name, 'wasm')?.kernelFunc.name, `dnnl${name}`);
-  });
+  },
+);
 
-test('oneDNN BatchMatMul and _FusedMatMul match cpu: transposes, batches, broadcasting, bias and ReLU, gradients',
-  { skip: !built && 'addon not built' }, async () => {
+test(
+  'oneDNN BatchMatMul and _FusedMatMul match cpu: transposes, batches, broadcasting, bias and ReLU, gradients',
+  { skip: !built && 'addon not built' },
+  async () => {
     const cases: Array<[number[], number[], boolean, boolean]> = [
-      [[32, 120], [120, 84], false, false], [[32, 2048], [2048, 256], false, false], [[7, 5], [7, 3], true, false],
-      [[7, 5], [3, 5], false, true], [[5, 7], [3, 5], true, true], [[4, 6, 5], [4, 5, 3], false, false],
-      [[4, 5, 6], [4, 3, 5], true, true], [[1, 6, 5], [4, 5, 3], false, false], [[2, 3, 6, 5], [5, 4], false, false],
-      [[6, 5], [2, 3, 5, 4], false, false], [[1, 1], [1, 9], false, false],
+      [[32, 120], [120, 84], false, false],
+      [[32, 2048], [2048, 256], false, false],
+      [[7, 5], [7, 3], true, false],
+      [[7, 5], [3, 5], false, true],
+      [[5, 7], [3, 5], true, true],
+      [[4, 6, 5], [4, 5, 3], false, false],
+      [[4, 5, 6], [4, 3, 5], true, true],
+      [[1, 6, 5], [4, 5, 3], false, false],
+      [[2, 3, 6, 5], [5, 4], false, false],
+      [[6, 5], [2, 3, 5, 4], false, false],
+      [[1, 1], [1, 9], false, false],
       // Large enough for oneDNN (small products stay on XNNPACK): transposes, batches, broadcasting.
-      [[96, 64], [96, 80], true, false], [[64, 96], [80, 96], false, true], [[96, 64], [80, 96], true, true],
-      [[8, 40, 48], [8, 48, 40], false, false], [[8, 48, 40], [8, 40, 48], true, true], [[1, 40, 48], [8, 48, 40], false, false],
+      [[96, 64], [96, 80], true, false],
+      [[64, 96], [80, 96], false, true],
+      [[96, 64], [80, 96], true, true],
+      [[8, 40, 48], [8, 48, 40], false, false],
+      [[8, 48, 40], [8, 40, 48], true, true],
+      [[1, 40, 48], [8, 48, 40], false, false],
       [[2, 4, 40, 48], [48, 40], false, false],
     ];
     for (const [i, [sa, sb, ta, tb]] of cases.entries()) {
@@ -160,89 +245,195 @@ test('oneDNN BatchMatMul and _FusedMatMul match cpu: transposes, batches, broadc
       const run = () => {
         const [x, y] = [tf.tensor(a, sa), tf.tensor(b, sb)];
         const product = tf.matMul(x, y, ta, tb);
-        const fused = tf.fused.matMul({ a: x, b: y, transposeA: ta, transposeB: tb, bias: tf.tensor1d(bias), activation: 'relu' });
+        const fused = tf.fused.matMul({
+          a: x,
+          b: y,
+          transposeA: ta,
+          transposeB: tb,
+          bias: tf.tensor1d(bias),
+          activation: 'relu',
+        });
         // Dense layers train through the fused op with a linear activation; its gradient calls BatchMatMul with
         // transposes. (tfjs's fused gradient does not reduce broadcast batches, on any backend: values only there.)
         if (sa.slice(0, -2).join() !== sb.slice(0, -2).join()) return [product, fused];
-        const grads = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.fused.matMul({ a: p, b: q, transposeA: ta, transposeB: tb,
-          bias: tf.tensor1d(bias) }).square().sum())([x, y]);
+        const grads = tf.grads((p: tf.Tensor, q: tf.Tensor) =>
+          tf.fused
+            .matMul({ a: p, b: q, transposeA: ta, transposeB: tb, bias: tf.tensor1d(bias) })
+            .square()
+            .sum(),
+        )([x, y]);
         return [product, fused, ...grads];
       };
       const expected = await on('cpu', run);
       const actual = await on('wasm', run);
-      expected.forEach((e, j) => assert.ok(relError(actual[j], e) <= TOL, `${sa} x ${sb} ${ta} ${tb} output ${j}: ${relError(actual[j], e)}`));
+      expected.forEach((e, j) =>
+        assert.ok(relError(actual[j], e) <= TOL, `${sa} x ${sb} ${ta} ${tb} output ${j}: ${relError(actual[j], e)}`),
+      );
     }
-  });
+  },
+);
 
-test('native MaxPoolGrad, AvgPoolGrad and FusedBatchNorm match cpu (windows, strides, padding, ties; per-channel and stock statistics)',
-  { skip: !built && 'addon not built' }, async () => {
-    const pools: Array<{ shape: Shape4; k: [number, number]; s: [number, number]; pad: 'valid' | 'same' | number; ties?: boolean }> = [];
-    for (const shape of [[2, 8, 8, 3], [1, 7, 9, 5], [3, 5, 5, 1]] as Shape4[]) {
-      for (const [k, st] of [[[2, 2], [2, 2]], [[3, 3], [2, 2]], [[3, 3], [1, 1]], [[2, 3], [3, 1]]] as Array<[[number, number], [number, number]]>) {
-        for (const pad of ['valid', 'same', 1] as const) if (pad !== 1 || (k[0] >= 3 && k[1] >= 3)) pools.push({ shape, k, s: st, pad });
+test(
+  'native MaxPoolGrad, AvgPoolGrad and FusedBatchNorm match cpu (windows, strides, padding, ties; per-channel and stock statistics)',
+  { skip: !built && 'addon not built' },
+  async () => {
+    const pools: Array<{
+      shape: Shape4;
+      k: [number, number];
+      s: [number, number];
+      pad: 'valid' | 'same' | number;
+      ties?: boolean;
+    }> = [];
+    for (const shape of [
+      [2, 8, 8, 3],
+      [1, 7, 9, 5],
+      [3, 5, 5, 1],
+    ] as Shape4[]) {
+      for (const [k, st] of [
+        [
+          [2, 2],
+          [2, 2],
+        ],
+        [
+          [3, 3],
+          [2, 2],
+        ],
+        [
+          [3, 3],
+          [1, 1],
+        ],
+        [
+          [2, 3],
+          [3, 1],
+        ],
+      ] as Array<[[number, number], [number, number]]>) {
+        for (const pad of ['valid', 'same', 1] as const)
+          if (pad !== 1 || (k[0] >= 3 && k[1] >= 3)) pools.push({ shape, k, s: st, pad });
       }
     }
     pools.push({ shape: [2, 8, 8, 4], k: [2, 2], s: [2, 2], pad: 'same', ties: true });
     for (const [i, c] of pools.entries()) {
       const x = randoms(c.shape, 2200 + i).map((v) => (c.ties ? Math.max(0, Math.round(v * 2) / 2) : v));
-      const run = () => [tf.maxPool, tf.avgPool].map((pool) =>
-        tf.grad((t: tf.Tensor) => pool(t as tf.Tensor4D, c.k, c.s, c.pad).square().sum())(tf.tensor4d(x, c.shape)));
+      const run = () =>
+        [tf.maxPool, tf.avgPool].map((pool) =>
+          tf.grad((t: tf.Tensor) =>
+            pool(t as tf.Tensor4D, c.k, c.s, c.pad)
+              .square()
+              .sum(),
+          )(tf.tensor4d(x, c.shape)),
+        );
       const expected = await on('cpu', run);
       const actual = await on('wasm', run);
       ['maxPool', 'avgPool'].forEach((name, j) =>
-        assert.ok(relError(actual[j], expected[j]) <= TOL, `${name} ${JSON.stringify(c)}: ${relError(actual[j], expected[j])}`));
+        assert.ok(
+          relError(actual[j], expected[j]) <= TOL,
+          `${name} ${JSON.stringify(c)}: ${relError(actual[j], expected[j])}`,
+        ),
+      );
     }
-    for (const [i, [xs, stats, withOffset]] of ([[[32, 8, 8, 16], [16], true], [[5, 7], [7], false], [[4, 6], [4, 1], true]] as const).entries()) {
+    for (const [i, [xs, stats, withOffset]] of (
+      [
+        [[32, 8, 8, 16], [16], true],
+        [[5, 7], [7], false],
+        [[4, 6], [4, 1], true],
+      ] as const
+    ).entries()) {
       const [x, mean, offset, scale] = [xs, stats, stats, stats].map((sh, k) => randoms([...sh], 2300 + 10 * k + i));
       const variance = randoms([...stats], 2390 + i).map((v) => v * v + 0.1);
-      const run = () => tf.batchNorm(tf.tensor(x, [...xs]), tf.tensor(mean, [...stats]), tf.tensor(variance, [...stats]),
-        withOffset ? tf.tensor(offset, [...stats]) : undefined, tf.tensor(scale, [...stats]), 1e-3);
+      const run = () =>
+        tf.batchNorm(
+          tf.tensor(x, [...xs]),
+          tf.tensor(mean, [...stats]),
+          tf.tensor(variance, [...stats]),
+          withOffset ? tf.tensor(offset, [...stats]) : undefined,
+          tf.tensor(scale, [...stats]),
+          1e-3,
+        );
       const [expected] = await on('cpu', run);
       const [actual] = await on('wasm', run);
       assert.ok(relError(actual, expected) <= 1e-6, `batchNorm ${xs} / ${stats}: ${relError(actual, expected)}`);
     }
-  });
+  },
+);
 
-test('the native FusedBatchNorm gradient matches cpu for all five inputs, and through moments as BN layers train',
-  { skip: !built && 'addon not built' }, async () => {
+test(
+  'the native FusedBatchNorm gradient matches cpu for all five inputs, and through moments as BN layers train',
+  { skip: !built && 'addon not built' },
+  async () => {
     // (tfjs's gradient cannot run without offset or scale on any backend: its tape meets the missing input.)
-    for (const [i, xs] of [[8, 6, 6, 16], [32, 7], [4, 5, 3]].entries()) {
+    for (const [i, xs] of [
+      [8, 6, 6, 16],
+      [32, 7],
+      [4, 5, 3],
+    ].entries()) {
       const c = xs[xs.length - 1];
       const [x, mean, offset, scale, dy] = [xs, [c], [c], [c], xs].map((sh, k) => randoms(sh, 2500 + 10 * k + i));
       const variance = randoms([c], 2590 + i).map((v) => v * v + 0.1);
-      const direct = () => tf.grads((tx: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, g: tf.Tensor) => tf.batchNorm(tx, m, v, o, g, 1e-3))(
-        [tf.tensor(x, xs), tf.tensor1d(mean), tf.tensor1d(variance), tf.tensor1d(offset), tf.tensor1d(scale)], tf.tensor(dy, xs));
+      const direct = () =>
+        tf.grads((tx: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, g: tf.Tensor) =>
+          tf.batchNorm(tx, m, v, o, g, 1e-3),
+        )(
+          [tf.tensor(x, xs), tf.tensor1d(mean), tf.tensor1d(variance), tf.tensor1d(offset), tf.tensor1d(scale)],
+          tf.tensor(dy, xs),
+        );
       const axes = xs.slice(0, -1).map((_, k) => k);
-      const throughMoments = () => tf.grads((tx: tf.Tensor, g: tf.Tensor) => {
-        const { mean: m, variance: v } = tf.moments(tx, axes);
-        return tf.batchNorm(tx, m, v, tf.tensor1d(offset), g, 1e-3);
-      })([tf.tensor(x, xs), tf.tensor1d(scale)], tf.tensor(dy, xs));
-      for (const [name, run] of [['direct', direct], ['through moments', throughMoments]] as const) {
+      const throughMoments = () =>
+        tf.grads((tx: tf.Tensor, g: tf.Tensor) => {
+          const { mean: m, variance: v } = tf.moments(tx, axes);
+          return tf.batchNorm(tx, m, v, tf.tensor1d(offset), g, 1e-3);
+        })([tf.tensor(x, xs), tf.tensor1d(scale)], tf.tensor(dy, xs));
+      for (const [name, run] of [
+        ['direct', direct],
+        ['through moments', throughMoments],
+      ] as const) {
         const expected = await on('cpu', run);
         const actual = await on('wasm', run);
-        expected.forEach((e, j) => assert.ok(relError(actual[j], e) <= TOL, `${xs} ${name} input ${j}: ${relError(actual[j], e)}`));
+        expected.forEach((e, j) =>
+          assert.ok(relError(actual[j], e) <= TOL, `${xs} ${name} input ${j}: ${relError(actual[j], e)}`),
+        );
       }
       // The kernel without scale equals the kernel with a scale of ones.
-      const kernel = (withScale: boolean) => () => tf.engine().runKernel('BnLabBatchNormGrad', {
-        x: tf.tensor(x, xs), dy: tf.tensor(dy, xs), mean: tf.tensor1d(mean), variance: tf.tensor1d(variance),
-        ...(withScale ? { scale: tf.ones([c]) } : {}) }, { varianceEpsilon: 1e-3 }) as tf.Tensor[];
+      const kernel = (withScale: boolean) => () =>
+        tf.engine().runKernel(
+          'BnLabBatchNormGrad',
+          {
+            x: tf.tensor(x, xs),
+            dy: tf.tensor(dy, xs),
+            mean: tf.tensor1d(mean),
+            variance: tf.tensor1d(variance),
+            ...(withScale ? { scale: tf.ones([c]) } : {}),
+          },
+          { varianceEpsilon: 1e-3 },
+        ) as tf.Tensor[];
       assert.deepEqual(await on('wasm', kernel(false)), await on('wasm', kernel(true)));
     }
-  });
+  },
+);
 
-test('oneDNN Tanh matches cpu (large tensors; small ones stay on wasm)', { skip: !built && 'addon not built' }, async () => {
-  for (const [i, shape] of [[32, 28, 28, 6], [3, 700], [5, 7]].entries()) {
-    const x = randoms(shape, 2700 + i).map((v) => v * 6);
-    const run = () => [tf.tanh(tf.tensor(x, shape)), tf.grad((t: tf.Tensor) => tf.tanh(t))(tf.tensor(x, shape))];
-    const expected = await on('cpu', run);
-    const actual = await on('wasm', run);
-    expected.forEach((e, j) => assert.ok(relError(actual[j], e) <= TOL, `${shape} output ${j}: ${relError(actual[j], e)}`));
-  }
-});
+test(
+  'oneDNN Tanh matches cpu (large tensors; small ones stay on wasm)',
+  { skip: !built && 'addon not built' },
+  async () => {
+    for (const [i, shape] of [
+      [32, 28, 28, 6],
+      [3, 700],
+      [5, 7],
+    ].entries()) {
+      const x = randoms(shape, 2700 + i).map((v) => v * 6);
+      const run = () => [tf.tanh(tf.tensor(x, shape)), tf.grad((t: tf.Tensor) => tf.tanh(t))(tf.tensor(x, shape))];
+      const expected = await on('cpu', run);
+      const actual = await on('wasm', run);
+      expected.forEach((e, j) =>
+        assert.ok(relError(actual[j], e) <= TOL, `${shape} output ${j}: ${relError(actual[j], e)}`),
+      );
+    }
+  },
+);
 
 test('oneDNN kernels re-read the heap after the wasm memory grows', { skip: !built && 'addon not built' }, async () => {
   await tf.setBackend('wasm');
-  const heap = () => (tf.findBackend('wasm') as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;
+  const heap = () =>
+    (tf.findBackend('wasm') as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;
   const c: ConvCase = { batch: 2, h: 8, w: 8, inC: 3, outC: 4, k: [3, 3], stride: [1, 1], dilation: 1, pad: 'same' };
   const expected = await on('cpu', convOutputs(c, 7, true));
   const before = heap();
@@ -259,7 +450,13 @@ function buildNet(): tf.LayersModel {
   const init = (seed: number) => tf.initializers.glorotUniform({ seed });
   return tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: [12, 12, 2], filters: 8, kernelSize: 3, padding: 'same', kernelInitializer: init(1) }),
+      tf.layers.conv2d({
+        inputShape: [12, 12, 2],
+        filters: 8,
+        kernelSize: 3,
+        padding: 'same',
+        kernelInitializer: init(1),
+      }),
       tf.layers.batchNormalization(),
       tf.layers.activation({ activation: 'relu' }),
       tf.layers.maxPooling2d({ poolSize: 2 }),
@@ -270,13 +467,22 @@ function buildNet(): tf.LayersModel {
   });
 }
 
-async function train(backend: 'cpu' | 'wasm', steps: number): Promise<{ losses: number[]; counts: number[][]; weights: Float32Array }> {
+async function train(
+  backend: 'cpu' | 'wasm',
+  steps: number,
+): Promise<{ losses: number[]; counts: number[][]; weights: Float32Array }> {
   await tf.setBackend(backend);
   const model = buildNet();
   const optimizer = tf.train.adam(0.01);
   model.compile({ optimizer, loss: 'categoricalCrossentropy' });
   const xs = tf.tensor4d(randoms([16, 12, 12, 2], 77), [16, 12, 12, 2]);
-  const ys = tf.oneHot(tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 3), 'int32'), 3);
+  const ys = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: 16 }, (_, i) => i % 3),
+      'int32',
+    ),
+    3,
+  );
   const losses: number[] = [];
   const counts: number[][] = [];
   for (let step = 0; step < steps; step++) {
@@ -290,34 +496,51 @@ async function train(backend: 'cpu' | 'wasm', steps: number): Promise<{ losses: 
   return { losses, counts, weights };
 }
 
-test('a conv net trains on the oneDNN path as on cpu, leaks nothing, and reruns bit-identically',
-  { skip: !built && 'addon not built' }, async () => {
+test(
+  'a conv net trains on the oneDNN path as on cpu, leaks nothing, and reruns bit-identically',
+  { skip: !built && 'addon not built' },
+  async () => {
     const steps = 15;
     const cpu = await train('cpu', steps);
     const fast = await train('wasm', steps);
     const again = await train('wasm', steps);
     assert.ok(fast.losses[steps - 1] < fast.losses[0] * 0.7, `loss did not fall: ${fast.losses}`);
-    fast.losses.forEach((l, i) => assert.ok(Math.abs(l - cpu.losses[i]) <= 1e-3 * Math.max(1, cpu.losses[i]),
-      `step ${i}: oneDNN ${l} vs cpu ${cpu.losses[i]}`));
+    fast.losses.forEach((l, i) =>
+      assert.ok(
+        Math.abs(l - cpu.losses[i]) <= 1e-3 * Math.max(1, cpu.losses[i]),
+        `step ${i}: oneDNN ${l} vs cpu ${cpu.losses[i]}`,
+      ),
+    );
     const settled = fast.counts.slice(2);
-    assert.ok(settled.every(([n, d]) => n === settled[0][0] && d === settled[0][1]), `[numTensors, numDataIds]: ${JSON.stringify(fast.counts)}`);
+    assert.ok(
+      settled.every(([n, d]) => n === settled[0][0] && d === settled[0][1]),
+      `[numTensors, numDataIds]: ${JSON.stringify(fast.counts)}`,
+    );
     assert.deepEqual(again.losses, fast.losses, 'same seed, same backend: same losses');
     assert.deepEqual(again.weights, fast.weights, 'same seed, same backend: same weights');
-  });
+  },
+);
 
-test('the native Adam loop is bit-identical to tfjs Adam on the oneDNN path', { skip: !built && 'addon not built' }, async () => {
-  await tf.setBackend('wasm');
-  try {
-    const stock = await trainWithAdam(false);
-    const fused = await trainWithAdam(true);
-    assert.deepEqual(fused.losses, stock.losses);
-    assert.deepEqual(fused.weights, stock.weights);
-    assert.deepEqual(fused.state, stock.state);
-  } finally {
-    useFusedAdam(true);
-  }
-});
+test(
+  'the native Adam loop is bit-identical to tfjs Adam on the oneDNN path',
+  { skip: !built && 'addon not built' },
+  async () => {
+    await tf.setBackend('wasm');
+    try {
+      const stock = await trainWithAdam(false);
+      const fused = await trainWithAdam(true);
+      assert.deepEqual(fused.losses, stock.losses);
+      assert.deepEqual(fused.weights, stock.weights);
+      assert.deepEqual(fused.state, stock.state);
+    } finally {
+      useFusedAdam(true);
+    }
+  },
+);
 
 test('describeBackend names the oneDNN kernels when they run', { skip: !built && 'addon not built' }, async () => {
-  assert.match(describeBackend(await initBackend('wasm-dnnl')), /backend wasm: wasm \(SIMD, \d+ threads?\) \+ bn-lab kernels \+ oneDNN/);
+  assert.match(
+    describeBackend(await initBackend('wasm-dnnl')),
+    /backend wasm: wasm \(SIMD, \d+ threads?\) \+ bn-lab kernels \+ oneDNN/,
+  );
 });

@@ -8,7 +8,6 @@ import { useFusedAdam } from '../../lib/backend/fused-adam';
 import { compileClassifier, lenet } from '../../scripts/reference-models';
 import { setSeed } from '../../lib/training/seed';
 
-
 // The project's pure-wasm kernels (tests/backend-dnnl.test.ts covers the oneDNN ones); one thread
 // keeps these many small ops fast on a busy machine, and the kernels are the same at any thread count.
 before(async () => {
@@ -19,8 +18,15 @@ test('registering the wasm kernels again keeps them working (no kernel wraps its
   registerWasmKernels();
   registerWasmKernels();
   await tf.setBackend('wasm');
-  const [sum, mean] = tf.tidy(() => [tf.ones([64, 8, 8, 2]).sum([0, 1, 2]), tf.ones([64, 8, 8, 2]).mul(tf.ones([2])).mean([0, 1, 2])]
-    .map((t) => Array.from(t.dataSync())));
+  const [sum, mean] = tf.tidy(() =>
+    [
+      tf.ones([64, 8, 8, 2]).sum([0, 1, 2]),
+      tf
+        .ones([64, 8, 8, 2])
+        .mul(tf.ones([2]))
+        .mean([0, 1, 2]),
+    ].map((t) => Array.from(t.dataSync())),
+  );
   assert.deepEqual(sum, [4096, 4096]);
   assert.deepEqual(mean, [1, 1]);
 });
@@ -32,21 +38,84 @@ test('wasm Conv2DBackpropInput is the XNNPACK replacement, not the stock loop', 
 });
 
 test('wasm Conv2DBackpropInput matches cpu: rectangular kernels and strides, large explicit pads, odd/even sizes', async () => {
-  interface Case { batch: number; h: number; w: number; inC: number; outC: number; kh: number; kw: number; strides: [number, number]; pad: Pad }
-  const pads: Pad[] = ['valid', 'same', [[0, 0], [0, 0], [1, 0], [0, 0]], [[0, 0], [3, 1], [0, 4], [0, 0]], [[0, 0], [2, 2], [2, 2], [0, 0]]];
+  interface Case {
+    batch: number;
+    h: number;
+    w: number;
+    inC: number;
+    outC: number;
+    kh: number;
+    kw: number;
+    strides: [number, number];
+    pad: Pad;
+  }
+  const pads: Pad[] = [
+    'valid',
+    'same',
+    [
+      [0, 0],
+      [0, 0],
+      [1, 0],
+      [0, 0],
+    ],
+    [
+      [0, 0],
+      [3, 1],
+      [0, 4],
+      [0, 0],
+    ],
+    [
+      [0, 0],
+      [2, 2],
+      [2, 2],
+      [0, 0],
+    ],
+  ];
   const cases: Case[] = [];
-  for (const [h, w] of [[6, 6], [7, 9], [10, 5]]) for (const [kh, kw] of [[1, 1], [2, 3], [3, 3], [4, 2]])
-    for (const strides of [[1, 1], [2, 2], [3, 3], [1, 3], [2, 1]] as Array<[number, number]>) for (const pad of pads) {
-      if (kh > h + 2 || kw > w + 2) continue;
-      cases.push({ batch: 2, h, w, inC: 3, outC: 4, kh, kw, strides, pad });
-    }
+  for (const [h, w] of [
+    [6, 6],
+    [7, 9],
+    [10, 5],
+  ])
+    for (const [kh, kw] of [
+      [1, 1],
+      [2, 3],
+      [3, 3],
+      [4, 2],
+    ])
+      for (const strides of [
+        [1, 1],
+        [2, 2],
+        [3, 3],
+        [1, 3],
+        [2, 1],
+      ] as Array<[number, number]>)
+        for (const pad of pads) {
+          if (kh > h + 2 || kw > w + 2) continue;
+          cases.push({ batch: 2, h, w, inC: 3, outC: 4, kh, kw, strides, pad });
+        }
   // The LeNet stride-5 1×1 layer and a channel-heavy case.
   cases.push({ batch: 3, h: 5, w: 5, inC: 16, outC: 12, kh: 1, kw: 1, strides: [5, 5], pad: 'valid' });
   cases.push({ batch: 1, h: 8, w: 8, inC: 32, outC: 17, kh: 3, kw: 3, strides: [1, 1], pad: 'same' });
   // One window over the whole input (the matrix-product path), and near misses that must not take it.
   cases.push({ batch: 4, h: 5, w: 5, inC: 16, outC: 24, kh: 5, kw: 5, strides: [1, 1], pad: 'valid' });
   cases.push({ batch: 2, h: 5, w: 4, inC: 3, outC: 6, kh: 5, kw: 4, strides: [2, 3], pad: 'valid' });
-  cases.push({ batch: 2, h: 4, w: 4, inC: 3, outC: 6, kh: 5, kw: 5, strides: [1, 1], pad: [[0, 0], [1, 0], [0, 1], [0, 0]] });
+  cases.push({
+    batch: 2,
+    h: 4,
+    w: 4,
+    inC: 3,
+    outC: 6,
+    kh: 5,
+    kw: 5,
+    strides: [1, 1],
+    pad: [
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [0, 0],
+    ],
+  });
 
   const failures: string[] = [];
   let checked = 0;
@@ -62,14 +131,22 @@ test('wasm Conv2DBackpropInput matches cpu: rectangular kernels and strides, lar
     if (dyShape.some((d) => d <= 0)) continue;
     const w = randoms(wShape, 3 * i);
     const dy = randoms(dyShape, 3 * i + 1);
-    const call = () => tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor(dy, dyShape), filter: tf.tensor4d(w, wShape) },
-      { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: xShape }) as tf.Tensor;
+    const call = () =>
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropInput',
+          { dy: tf.tensor(dy, dyShape), filter: tf.tensor4d(w, wShape) },
+          { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: xShape },
+        ) as tf.Tensor;
     const [expected] = await on('cpu', call);
     const [actual] = await on('wasm', call);
     checked++;
     const err = relError(actual, expected);
     if (!(err <= TOL)) {
-      failures.push(`${c.h}x${c.w} k${c.kh}x${c.kw} s${c.strides} pad ${JSON.stringify(c.pad)}: ${err.toExponential(2)}`);
+      failures.push(
+        `${c.h}x${c.w} k${c.kh}x${c.kw} s${c.strides} pad ${JSON.stringify(c.pad)}: ${err.toExponential(2)}`,
+      );
     }
   }
   assert.ok(checked > 150, `only ${checked} cases ran`);
@@ -80,8 +157,22 @@ test('wasm Conv2DBackpropInput frees its intermediates', async () => {
   await tf.setBackend('wasm');
   const dy = tf.ones([2, 5, 4, 4]);
   const w = tf.ones([3, 3, 2, 4]);
-  const run = () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w },
-    { strides: 2, pad: [[0, 0], [3, 0], [0, 3], [0, 0]], dataFormat: 'NHWC', inputShape: [2, 8, 7, 2] }) as tf.Tensor;
+  const run = () =>
+    tf.engine().runKernel(
+      'Conv2DBackpropInput',
+      { dy, filter: w },
+      {
+        strides: 2,
+        pad: [
+          [0, 0],
+          [3, 0],
+          [0, 3],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+        inputShape: [2, 8, 7, 2],
+      },
+    ) as tf.Tensor;
   run().dispose();
   const ids = tf.engine().backend.numDataIds();
   run().dispose();
@@ -91,9 +182,16 @@ test('wasm Conv2DBackpropInput frees its intermediates', async () => {
 
 test('wasm Tile matches cpu across ranks, dtypes and reps (including 1s and 0s)', async () => {
   const cases: Array<{ shape: number[]; reps: number[] }> = [
-    { shape: [5], reps: [3] }, { shape: [1], reps: [7] }, { shape: [2, 3], reps: [1, 1] }, { shape: [2, 3], reps: [3, 2] },
-    { shape: [1, 1, 1, 6], reps: [4, 5, 3, 1] }, { shape: [2, 1, 3, 2], reps: [1, 4, 1, 3] }, { shape: [3, 2, 2], reps: [2, 1, 5] },
-    { shape: [2, 2, 1, 3, 2], reps: [2, 3, 2, 1, 2] }, { shape: [2, 3], reps: [0, 2] }, { shape: [1, 1, 1, 64], reps: [32, 16, 16, 1] },
+    { shape: [5], reps: [3] },
+    { shape: [1], reps: [7] },
+    { shape: [2, 3], reps: [1, 1] },
+    { shape: [2, 3], reps: [3, 2] },
+    { shape: [1, 1, 1, 6], reps: [4, 5, 3, 1] },
+    { shape: [2, 1, 3, 2], reps: [1, 4, 1, 3] },
+    { shape: [3, 2, 2], reps: [2, 1, 5] },
+    { shape: [2, 2, 1, 3, 2], reps: [2, 3, 2, 1, 2] },
+    { shape: [2, 3], reps: [0, 2] },
+    { shape: [1, 1, 1, 64], reps: [32, 16, 16, 1] },
   ];
   for (const [i, c] of cases.entries()) {
     for (const dtype of ['float32', 'int32', 'bool'] as const) {
@@ -108,12 +206,13 @@ test('wasm Tile matches cpu across ranks, dtypes and reps (including 1s and 0s)'
 
 test('wasm BatchMatMul with transposed operands matches cpu, values and gradients', async () => {
   const cases: Array<{ a: number[]; b: number[]; ta: boolean; tb: boolean }> = [];
-  for (const ta of [false, true]) for (const tb of [false, true]) {
-    const [m, k, n] = [5, 7, 3];
-    cases.push({ a: ta ? [k, m] : [m, k], b: tb ? [n, k] : [k, n], ta, tb });
-    cases.push({ a: ta ? [4, k, m] : [4, m, k], b: tb ? [4, n, k] : [4, k, n], ta, tb });
-    cases.push({ a: ta ? [1, k, m] : [1, m, k], b: tb ? [3, n, k] : [3, k, n], ta, tb });
-  }
+  for (const ta of [false, true])
+    for (const tb of [false, true]) {
+      const [m, k, n] = [5, 7, 3];
+      cases.push({ a: ta ? [k, m] : [m, k], b: tb ? [n, k] : [k, n], ta, tb });
+      cases.push({ a: ta ? [4, k, m] : [4, m, k], b: tb ? [4, n, k] : [4, k, n], ta, tb });
+      cases.push({ a: ta ? [1, k, m] : [1, m, k], b: tb ? [3, n, k] : [3, k, n], ta, tb });
+    }
   for (const [i, c] of cases.entries()) {
     const [a, b] = [randoms(c.a, 800 + i), randoms(c.b, 850 + i)];
     const run = () => {
@@ -125,29 +224,42 @@ test('wasm BatchMatMul with transposed operands matches cpu, values and gradient
     };
     const expected = await on('cpu', run);
     const actual = await on('wasm', run);
-    expected.forEach((e, j) => assert.ok(relError(actual[j], e) <= TOL, `${JSON.stringify(c)} output ${j}: ${relError(actual[j], e)}`));
+    expected.forEach((e, j) =>
+      assert.ok(relError(actual[j], e) <= TOL, `${JSON.stringify(c)} output ${j}: ${relError(actual[j], e)}`),
+    );
   }
 });
 
 test('wasm Sum and Mean match cpu over leading axes (the replaced path) and others (the stock path)', async () => {
   const cases: Array<{ shape: number[]; axis: number[]; keepDims: boolean }> = [
-    { shape: [4, 5, 6, 3], axis: [0, 1, 2], keepDims: false }, { shape: [4, 5, 6, 3], axis: [2, 0, 1], keepDims: true },
-    { shape: [7, 3], axis: [0], keepDims: false }, { shape: [2, 3, 4], axis: [0], keepDims: true },
-    { shape: [2, 3, 4], axis: [0, 1], keepDims: false }, { shape: [64, 9, 9, 5], axis: [0, 1, 2], keepDims: false },
-    { shape: [4, 5, 6, 3], axis: [1, 2], keepDims: false }, { shape: [4, 5, 6, 3], axis: [3], keepDims: true },
+    { shape: [4, 5, 6, 3], axis: [0, 1, 2], keepDims: false },
+    { shape: [4, 5, 6, 3], axis: [2, 0, 1], keepDims: true },
+    { shape: [7, 3], axis: [0], keepDims: false },
+    { shape: [2, 3, 4], axis: [0], keepDims: true },
+    { shape: [2, 3, 4], axis: [0, 1], keepDims: false },
+    { shape: [64, 9, 9, 5], axis: [0, 1, 2], keepDims: false },
+    { shape: [4, 5, 6, 3], axis: [1, 2], keepDims: false },
+    { shape: [4, 5, 6, 3], axis: [3], keepDims: true },
     { shape: [4, 5], axis: [0, 1], keepDims: false },
   ];
   for (const [i, c] of cases.entries()) {
     for (const op of ['sum', 'mean'] as const) {
       const x = randoms(c.shape, 900 + i);
-      const run = () => [tf[op](tf.tensor(x, c.shape), c.axis, c.keepDims), tf[op](tf.tensor(x, c.shape).cast('int32'), c.axis)];
+      const run = () => [
+        tf[op](tf.tensor(x, c.shape), c.axis, c.keepDims),
+        tf[op](tf.tensor(x, c.shape).cast('int32'), c.axis),
+      ];
       const expected = await on('cpu', run);
       const actual = await on('wasm', run);
-      expected.forEach((e, j) => assert.ok(relError(actual[j], e) <= TOL, `${op} ${JSON.stringify(c)} [${j}]: ${relError(actual[j], e)}`));
-      const shapes = await Promise.all((['cpu', 'wasm'] as const).map(async (b) => {
-        await tf.setBackend(b);
-        return tf.tidy(() => tf[op](tf.tensor(x, c.shape), c.axis, c.keepDims).shape);
-      }));
+      expected.forEach((e, j) =>
+        assert.ok(relError(actual[j], e) <= TOL, `${op} ${JSON.stringify(c)} [${j}]: ${relError(actual[j], e)}`),
+      );
+      const shapes = await Promise.all(
+        (['cpu', 'wasm'] as const).map(async (b) => {
+          await tf.setBackend(b);
+          return tf.tidy(() => tf[op](tf.tensor(x, c.shape), c.axis, c.keepDims).shape);
+        }),
+      );
       assert.deepEqual(shapes[1], shapes[0]);
     }
   }
@@ -155,26 +267,85 @@ test('wasm Sum and Mean match cpu over leading axes (the replaced path) and othe
 
 test('wasm Multiply/Add/Sub/RealDiv with broadcasting operands (the tiled path) match cpu', async () => {
   const pairs: Array<[number[], number[]]> = [
-    [[64, 16, 16, 8], [8]], [[8], [64, 16, 16, 8]], [[1, 1, 1, 8], [64, 16, 16, 8]], [[64, 16, 16, 8], [64, 1, 1, 8]],
-    [[200, 1], [1, 300]], [[3, 40, 50, 7], [40, 1, 7]], [[20, 30, 40], [20, 30, 40]], [[4, 5], [5]],
+    [[64, 16, 16, 8], [8]],
+    [[8], [64, 16, 16, 8]],
+    [
+      [1, 1, 1, 8],
+      [64, 16, 16, 8],
+    ],
+    [
+      [64, 16, 16, 8],
+      [64, 1, 1, 8],
+    ],
+    [
+      [200, 1],
+      [1, 300],
+    ],
+    [
+      [3, 40, 50, 7],
+      [40, 1, 7],
+    ],
+    [
+      [20, 30, 40],
+      [20, 30, 40],
+    ],
+    [[4, 5], [5]],
   ];
   for (const [i, [sa, sb]] of pairs.entries()) {
     const [a, b] = [randoms(sa, 1000 + i), randoms(sb, 1100 + i).map((v) => v + 2)];
     const run = () => {
       const [ta, tb] = [tf.tensor(a, sa), tf.tensor(b, sb)];
-      return [tf.mul(ta, tb), tf.add(ta, tb), tf.sub(ta, tb), tf.div(ta, tb),
-        tf.mul(ta.cast('int32'), tb.cast('int32')).cast('float32')];
+      return [
+        tf.mul(ta, tb),
+        tf.add(ta, tb),
+        tf.sub(ta, tb),
+        tf.div(ta, tb),
+        tf.mul(ta.cast('int32'), tb.cast('int32')).cast('float32'),
+      ];
     };
     const expected = await on('cpu', run);
     const actual = await on('wasm', run);
-    expected.forEach((e, j) => assert.ok(relError(actual[j], e) <= 1e-6, `${sa} op ${sb} #${j}: ${relError(actual[j], e)}`));
+    expected.forEach((e, j) =>
+      assert.ok(relError(actual[j], e) <= 1e-6, `${sa} op ${sb} #${j}: ${relError(actual[j], e)}`),
+    );
   }
 });
 
 test('wasm MaxPoolGrad matches cpu: window/stride combinations, padding, ties, odd sizes', async () => {
-  const cases: Array<{ shape: Shape4; k: [number, number]; s: [number, number]; pad: 'valid' | 'same' | number; ties?: boolean }> = [];
-  for (const shape of [[2, 8, 8, 3], [1, 7, 9, 5], [3, 5, 5, 1]] as Shape4[]) {
-    for (const [k, st] of [[[2, 2], [2, 2]], [[3, 3], [2, 2]], [[3, 3], [1, 1]], [[2, 3], [3, 1]], [[1, 1], [2, 2]]] as Array<[[number, number], [number, number]]>) {
+  const cases: Array<{
+    shape: Shape4;
+    k: [number, number];
+    s: [number, number];
+    pad: 'valid' | 'same' | number;
+    ties?: boolean;
+  }> = [];
+  for (const shape of [
+    [2, 8, 8, 3],
+    [1, 7, 9, 5],
+    [3, 5, 5, 1],
+  ] as Shape4[]) {
+    for (const [k, st] of [
+      [
+        [2, 2],
+        [2, 2],
+      ],
+      [
+        [3, 3],
+        [2, 2],
+      ],
+      [
+        [3, 3],
+        [1, 1],
+      ],
+      [
+        [2, 3],
+        [3, 1],
+      ],
+      [
+        [1, 1],
+        [2, 2],
+      ],
+    ] as Array<[[number, number], [number, number]]>) {
       for (const pad of ['valid', 'same', 1] as const) {
         if (pad === 1 && (k[0] < 3 || k[1] < 3)) continue; // explicit pad must be < window
         cases.push({ shape, k, s: st, pad });
@@ -186,7 +357,13 @@ test('wasm MaxPoolGrad matches cpu: window/stride combinations, padding, ties, o
   cases.push({ shape: [2, 9, 9, 4], k: [3, 3], s: [1, 1], pad: 'valid', ties: true });
   for (const [i, c] of cases.entries()) {
     const x = randoms(c.shape, 1200 + i).map((v) => (c.ties ? Math.max(0, Math.round(v * 2) / 2) : v));
-    const run = () => tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, c.k, c.s, c.pad).square().sum())(tf.tensor4d(x, c.shape));
+    const run = () =>
+      tf.grad((t: tf.Tensor) =>
+        tf
+          .maxPool(t as tf.Tensor4D, c.k, c.s, c.pad)
+          .square()
+          .sum(),
+      )(tf.tensor4d(x, c.shape));
     const [expected] = await on('cpu', run);
     const [actual] = await on('wasm', run);
     assert.ok(relError(actual, expected) <= TOL, `${JSON.stringify(c)}: ${relError(actual, expected)}`);
@@ -201,7 +378,10 @@ async function trainLeNet(backend: Backend, epochs: number): Promise<{ losses: n
   compileClassifier(model);
   const batches = [0, 1, 2].map((b) => [
     tf.tensor4d(randoms([16, 32, 32, 1], 100 + b), [16, 32, 32, 1]),
-    tf.tensor1d(Array.from({ length: 16 }, (_, i) => (i * 7 + b) % 10), 'float32'),
+    tf.tensor1d(
+      Array.from({ length: 16 }, (_, i) => (i * 7 + b) % 10),
+      'float32',
+    ),
   ]);
   const losses: number[] = [];
   const tensors: number[] = [];
@@ -227,19 +407,32 @@ test('a seeded LeNet+BN trains to the same losses on wasm as on cpu, without lea
   assert.ok(wasm.losses[last] < wasm.losses[0] * 0.8, `wasm loss did not fall: ${wasm.losses}`);
   // Same seed and data order: only float summation order differs, so the curves stay together.
   for (const [i, l] of wasm.losses.entries()) {
-    assert.ok(Math.abs(l - cpu.losses[i]) <= 1e-3 * Math.max(1, cpu.losses[i]), `step ${i}: wasm ${l} vs cpu ${cpu.losses[i]}`);
+    assert.ok(
+      Math.abs(l - cpu.losses[i]) <= 1e-3 * Math.max(1, cpu.losses[i]),
+      `step ${i}: wasm ${l} vs cpu ${cpu.losses[i]}`,
+    );
   }
-  assert.ok(wasm.tensors.slice(1).every((n) => n === wasm.tensors[1]), `numTensors per epoch: ${wasm.tensors}`);
+  assert.ok(
+    wasm.tensors.slice(1).every((n) => n === wasm.tensors[1]),
+    `numTensors per epoch: ${wasm.tensors}`,
+  );
 });
 
 test('wasm Identity and same-dtype Cast share the buffer; each handle survives disposing the other', async () => {
   await tf.setBackend('wasm');
   const ids = tf.engine().backend.numDataIds();
-  const x = tf.tensor2d([[1.5, -2], [3, 4]]);
+  const x = tf.tensor2d([
+    [1.5, -2],
+    [3, 4],
+  ]);
   const clone = tf.clone(x);
   const same = tf.cast(x, 'float32');
   const asInt = tf.cast(x, 'int32');
-  assert.equal(tf.engine().backend.numDataIds(), ids + 2, 'clone and same-dtype cast add no buffer; int32 cast adds one');
+  assert.equal(
+    tf.engine().backend.numDataIds(),
+    ids + 2,
+    'clone and same-dtype cast add no buffer; int32 cast adds one',
+  );
   x.dispose();
   assert.deepEqual(Array.from(clone.dataSync()), [1.5, -2, 3, 4]);
   clone.dispose();
@@ -257,8 +450,10 @@ test('wasm Identity and same-dtype Cast share the buffer; each handle survives d
 
 test('wasm FusedBatchNorm matches cpu: per-channel statistics with and without offset/scale, and the stock path', async () => {
   const cases: Array<{ x: number[]; stats: number[]; offset: boolean; scale: boolean }> = [
-    { x: [32, 8, 8, 16], stats: [16], offset: true, scale: true }, { x: [5, 7], stats: [7], offset: false, scale: true },
-    { x: [3, 4, 4, 6], stats: [1, 1, 1, 6], offset: true, scale: false }, { x: [2, 3, 5], stats: [5], offset: false, scale: false },
+    { x: [32, 8, 8, 16], stats: [16], offset: true, scale: true },
+    { x: [5, 7], stats: [7], offset: false, scale: true },
+    { x: [3, 4, 4, 6], stats: [1, 1, 1, 6], offset: true, scale: false },
+    { x: [2, 3, 5], stats: [5], offset: false, scale: false },
     // Not per channel: the stock kernel's broadcasting path.
     { x: [4, 6], stats: [4, 1], offset: true, scale: true },
   ];
@@ -266,8 +461,15 @@ test('wasm FusedBatchNorm matches cpu: per-channel statistics with and without o
     const x = randoms(c.x, 1300 + i);
     const [mean, offset, scale] = [1, 2, 3].map((k) => randoms(c.stats, 1300 + 10 * k + i));
     const variance = randoms(c.stats, 1350 + i).map((v) => v * v + 0.1);
-    const run = () => tf.batchNorm(tf.tensor(x, c.x), tf.tensor(mean, c.stats), tf.tensor(variance, c.stats),
-      c.offset ? tf.tensor(offset, c.stats) : undefined, c.scale ? tf.tensor(scale, c.stats) : undefined, 1e-3);
+    const run = () =>
+      tf.batchNorm(
+        tf.tensor(x, c.x),
+        tf.tensor(mean, c.stats),
+        tf.tensor(variance, c.stats),
+        c.offset ? tf.tensor(offset, c.stats) : undefined,
+        c.scale ? tf.tensor(scale, c.stats) : undefined,
+        1e-3,
+      );
     const [expected] = await on('cpu', run);
     const [actual] = await on('wasm', run);
     assert.ok(relError(actual, expected) <= 1e-6, `${JSON.stringify(c)}: ${relError(actual, expected)}`);
@@ -282,22 +484,45 @@ test('the fused Adam update gives bit-identical weights and optimizer state to t
     assert.deepEqual(fused.losses, stock.losses);
     assert.deepEqual(fused.weights, stock.weights);
     assert.deepEqual(fused.state, stock.state, 'moments, their names and the iteration count');
-    assert.ok(fused.kernels < stock.kernels * 0.75, `kernel calls per step: fused ${fused.kernels}, stock ${stock.kernels}`);
+    assert.ok(
+      fused.kernels < stock.kernels * 0.75,
+      `kernel calls per step: fused ${fused.kernels}, stock ${stock.kernels}`,
+    );
   } finally {
     useFusedAdam(true);
   }
 });
 
 test('wasm _FusedMatMul with transposed or batched operands matches cpu (the stock kernel gets both wrong)', async () => {
-  for (const [i, [sa, sb, ta, tb]] of ([[[7, 5], [7, 3], true, false], [[7, 5], [3, 5], false, true], [[5, 7], [3, 5], true, true],
-    [[2, 3], [2, 2], true, false], [[4, 6], [6, 3], false, false], [[4, 6, 5], [4, 5, 3], false, false], [[4, 5, 6], [4, 3, 5], true, true],
-    [[1, 6, 5], [4, 5, 3], false, false]] as Array<[number[], number[], boolean, boolean]>).entries()) {
+  for (const [i, [sa, sb, ta, tb]] of (
+    [
+      [[7, 5], [7, 3], true, false],
+      [[7, 5], [3, 5], false, true],
+      [[5, 7], [3, 5], true, true],
+      [[2, 3], [2, 2], true, false],
+      [[4, 6], [6, 3], false, false],
+      [[4, 6, 5], [4, 5, 3], false, false],
+      [[4, 5, 6], [4, 3, 5], true, true],
+      [[1, 6, 5], [4, 5, 3], false, false],
+    ] as Array<[number[], number[], boolean, boolean]>
+  ).entries()) {
     const n = tb ? sb[sb.length - 2] : sb[sb.length - 1];
     const [a, b, bias] = [randoms(sa, 600 + i), randoms(sb, 700 + i), randoms([n], 800 + i)];
-    const run = () => ['linear', 'relu'].map((activation) => tf.fused.matMul({ a: tf.tensor(a, sa), b: tf.tensor(b, sb),
-      transposeA: ta, transposeB: tb, bias: tf.tensor1d(bias), activation: activation as 'linear' | 'relu' }));
+    const run = () =>
+      ['linear', 'relu'].map((activation) =>
+        tf.fused.matMul({
+          a: tf.tensor(a, sa),
+          b: tf.tensor(b, sb),
+          transposeA: ta,
+          transposeB: tb,
+          bias: tf.tensor1d(bias),
+          activation: activation as 'linear' | 'relu',
+        }),
+      );
     const expected = await on('cpu', run);
     const actual = await on('wasm', run);
-    expected.forEach((e, j) => assert.ok(relError(actual[j], e) <= TOL, `${sa} x ${sb} ${ta} ${tb} #${j}: ${relError(actual[j], e)}`));
+    expected.forEach((e, j) =>
+      assert.ok(relError(actual[j], e) <= TOL, `${sa} x ${sb} ${ta} ${tb} #${j}: ${relError(actual[j], e)}`),
+    );
   }
 });

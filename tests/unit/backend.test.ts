@@ -4,10 +4,24 @@ import * as tf from '@tensorflow/tfjs';
 import { dilateFilter, on, Pad, randoms, relError, Shape4, TOL } from '../helpers/backends';
 import { describeBackend, initBackend } from '../../lib/backend/select';
 
-const explicit: tf.backend_util.ExplicitPadding = [[0, 0], [1, 2], [2, 1], [0, 0]];
+const explicit: tf.backend_util.ExplicitPadding = [
+  [0, 0],
+  [1, 2],
+  [2, 1],
+  [0, 0],
+];
 const padName = (p: Pad) => (typeof p === 'string' ? p : 'explicit');
 
-interface ConvCase { batch: number; size: number; inC: number; outC: number; k: number; stride: number; pad: Pad; dilation?: number }
+interface ConvCase {
+  batch: number;
+  size: number;
+  inC: number;
+  outC: number;
+  k: number;
+  stride: number;
+  pad: Pad;
+  dilation?: number;
+}
 
 const describeCase = (c: ConvCase) =>
   `b${c.batch} ${c.size}x${c.size}x${c.inC}->${c.outC} k${c.k} s${c.stride} d${c.dilation ?? 1} ${padName(c.pad)}`;
@@ -16,7 +30,14 @@ function convData(c: ConvCase, seed: number) {
   const xShape: Shape4 = [c.batch, c.size, c.size, c.inC];
   const wShape: Shape4 = [c.k, c.k, c.inC, c.outC];
   const dyShape = tf.backend_util.computeConv2DInfo(xShape, wShape, c.stride, c.dilation ?? 1, c.pad).outShape;
-  return { xShape, wShape, dyShape, x: randoms(xShape, seed), w: randoms(wShape, seed + 1), dy: randoms(dyShape, seed + 2) };
+  return {
+    xShape,
+    wShape,
+    dyShape,
+    x: randoms(xShape, seed),
+    w: randoms(wShape, seed + 1),
+    dy: randoms(dyShape, seed + 2),
+  };
 }
 
 // The project's pure-wasm kernels (tests/backend-dnnl.test.ts covers the oneDNN ones); one thread
@@ -27,11 +48,15 @@ before(async () => {
 
 test('conv2d gradients on wasm (Conv2DBackpropFilter and Conv2DBackpropInput) match cpu on random data', async (t) => {
   const cases: ConvCase[] = [];
-  for (const batch of [1, 3]) for (const inC of [1, 3]) for (const outC of [2, 5]) for (const k of [1, 3, 5])
-    for (const stride of [1, 2]) for (const pad of ['valid', 'same', explicit] as Pad[]) for (const size of [7, 8])
-      cases.push({ batch, size, inC, outC, k, stride, pad });
-  for (const pad of ['valid', 'same', explicit] as Pad[]) for (const size of [10, 11])
-    cases.push({ batch: 2, size, inC: 3, outC: 4, k: 3, stride: 3, pad });
+  for (const batch of [1, 3])
+    for (const inC of [1, 3])
+      for (const outC of [2, 5])
+        for (const k of [1, 3, 5])
+          for (const stride of [1, 2])
+            for (const pad of ['valid', 'same', explicit] as Pad[])
+              for (const size of [7, 8]) cases.push({ batch, size, inC, outC, k, stride, pad });
+  for (const pad of ['valid', 'same', explicit] as Pad[])
+    for (const size of [10, 11]) cases.push({ batch: 2, size, inC: 3, outC: 4, k: 3, stride: 3, pad });
 
   const failures: string[] = [];
   let worst = 0;
@@ -41,11 +66,16 @@ test('conv2d gradients on wasm (Conv2DBackpropFilter and Conv2DBackpropInput) ma
       const x = tf.tensor4d(d.x, d.xShape);
       const w = tf.tensor4d(d.w, d.wShape);
       return tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad))(
-        [x, w], tf.tensor(d.dy, d.dyShape));
+        [x, w],
+        tf.tensor(d.dy, d.dyShape),
+      );
     };
     const [cpuDx, cpuDw] = await on('cpu', grads);
     const [wasmDx, wasmDw] = await on('wasm', grads);
-    for (const [what, err] of [['filter', relError(wasmDw, cpuDw)], ['input', relError(wasmDx, cpuDx)]] as const) {
+    for (const [what, err] of [
+      ['filter', relError(wasmDw, cpuDw)],
+      ['input', relError(wasmDx, cpuDx)],
+    ] as const) {
       worst = Math.max(worst, err);
       if (!(err <= TOL)) failures.push(`${describeCase(c)}: d${what} rel. error ${err.toExponential(2)}`);
     }
@@ -56,31 +86,53 @@ test('conv2d gradients on wasm (Conv2DBackpropFilter and Conv2DBackpropInput) ma
 
 test('wasm Conv2DBackpropFilter with dilations (stride 1, and the stride-and-dilation fallback) matches cpu', async () => {
   const cases: ConvCase[] = [];
-  for (const k of [1, 3, 5]) for (const pad of ['valid', 'same', explicit] as Pad[]) for (const size of [9, 10]) {
-    cases.push({ batch: 2, size, inC: 3, outC: 5, k, stride: 1, pad, dilation: 2 });
-  }
+  for (const k of [1, 3, 5])
+    for (const pad of ['valid', 'same', explicit] as Pad[])
+      for (const size of [9, 10]) {
+        cases.push({ batch: 2, size, inC: 3, outC: 5, k, stride: 1, pad, dilation: 2 });
+      }
   cases.push({ batch: 2, size: 11, inC: 2, outC: 3, k: 3, stride: 2, pad: 'valid', dilation: 2 });
   cases.push({ batch: 1, size: 12, inC: 3, outC: 2, k: 3, stride: 2, pad: explicit, dilation: 3 });
 
   for (const [i, c] of cases.entries()) {
     const d = convData(c, 5000 + i * 10);
     const dilation = c.dilation ?? 1;
-    const [expected] = await on('cpu', () => tf.grad((w: tf.Tensor) =>
-      tf.conv2d(tf.tensor4d(d.x, d.xShape), dilateFilter(w as tf.Tensor4D, dilation), c.stride, c.pad))(
-      tf.tensor4d(d.w, d.wShape), tf.tensor(d.dy, d.dyShape)));
+    const [expected] = await on('cpu', () =>
+      tf.grad((w: tf.Tensor) =>
+        tf.conv2d(tf.tensor4d(d.x, d.xShape), dilateFilter(w as tf.Tensor4D, dilation), c.stride, c.pad),
+      )(tf.tensor4d(d.w, d.wShape), tf.tensor(d.dy, d.dyShape)),
+    );
     // tf.grad cannot reach this path (tfjs's conv2d gradient rejects dilation > 1), so call the kernel.
-    const [actual] = await on('wasm', () => tf.engine().runKernel('Conv2DBackpropFilter',
-      { x: tf.tensor4d(d.x, d.xShape), dy: tf.tensor(d.dy, d.dyShape) },
-      { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape: d.wShape, dilations: dilation }) as tf.Tensor);
+    const [actual] = await on(
+      'wasm',
+      () =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x: tf.tensor4d(d.x, d.xShape), dy: tf.tensor(d.dy, d.dyShape) },
+            { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape: d.wShape, dilations: dilation },
+          ) as tf.Tensor,
+    );
     assert.ok(relError(actual, expected) <= TOL, `${describeCase(c)}: rel. error ${relError(actual, expected)}`);
   }
 });
 
 test('wasm Conv2DBackpropFilter refuses NCHW with a clear message', async () => {
   await tf.setBackend('wasm');
-  assert.throws(() => tf.tidy(() => tf.engine().runKernel('Conv2DBackpropFilter',
-    { x: tf.zeros([1, 2, 5, 5]), dy: tf.zeros([1, 3, 3, 3]) },
-    { strides: 1, pad: 'valid', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] })), /'NHWC' only/);
+  assert.throws(
+    () =>
+      tf.tidy(() =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x: tf.zeros([1, 2, 5, 5]), dy: tf.zeros([1, 3, 3, 3]) },
+            { strides: 1, pad: 'valid', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] },
+          ),
+      ),
+    /'NHWC' only/,
+  );
 });
 
 test('full gradient of a conv + batchNorm + avgPool + maxPool + dense model matches cpu', async () => {
@@ -114,7 +166,14 @@ test('training a tiny conv net for 20 steps on wasm leaks no tensors or wasm buf
   const init = (seed: number) => tf.initializers.glorotUniform({ seed });
   const model = tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 4, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init(1) }),
+      tf.layers.conv2d({
+        inputShape: [12, 12, 1],
+        filters: 4,
+        kernelSize: 3,
+        strides: 2,
+        padding: 'same',
+        kernelInitializer: init(1),
+      }),
       tf.layers.batchNormalization(),
       tf.layers.activation({ activation: 'relu' }),
       tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'valid', kernelInitializer: init(2) }),
@@ -135,8 +194,10 @@ test('training a tiny conv net for 20 steps on wasm leaks no tensors or wasm buf
     counts.push([tf.memory().numTensors, tf.engine().backend.numDataIds()]);
   }
   const afterWarmUp = counts.slice(2);
-  assert.ok(afterWarmUp.every(([n, d]) => n === afterWarmUp[0][0] && d === afterWarmUp[0][1]),
-    `[numTensors, numDataIds] per step: ${JSON.stringify(counts)}`);
+  assert.ok(
+    afterWarmUp.every(([n, d]) => n === afterWarmUp[0][0] && d === afterWarmUp[0][1]),
+    `[numTensors, numDataIds] per step: ${JSON.stringify(counts)}`,
+  );
   assert.ok(losses.every(Number.isFinite) && losses[19] < losses[0], `losses ${losses}`);
   tf.dispose([xs, ys]);
   model.dispose();
@@ -169,7 +230,11 @@ test('initBackend: auto, explicit, BN_LAB_BACKEND, and repeated calls', async (t
     assert.equal(tf.findBackend(auto.name), instance, 'a repeated call must not re-create the backend');
 
     if (haveTfjsNode) t.diagnostic('tfjs-node is installed here; the rejection case is not checked');
-    else await assert.rejects(initBackend('tensorflow'), /'tensorflow'.*not installed.*npm install @tensorflow\/tfjs-node@/s);
+    else
+      await assert.rejects(
+        initBackend('tensorflow'),
+        /'tensorflow'.*not installed.*npm install @tensorflow\/tfjs-node@/s,
+      );
 
     assert.equal((await initBackend('cpu')).name, 'cpu');
     assert.equal(tf.getBackend(), 'cpu');
@@ -188,7 +253,10 @@ test('initBackend: auto, explicit, BN_LAB_BACKEND, and repeated calls', async (t
     assert.match(single.summary, /^wasm \(SIMD, 1 thread\) \+ bn-lab kernels$/);
 
     process.env.BN_LAB_BACKEND = 'gpu';
-    await assert.rejects(initBackend(), /BN_LAB_BACKEND='gpu' is not a backend; use one of auto, tensorflow, wasm, wasm-dnnl/);
+    await assert.rejects(
+      initBackend(),
+      /BN_LAB_BACKEND='gpu' is not a backend; use one of auto, tensorflow, wasm, wasm-dnnl/,
+    );
     await assert.rejects(initBackend('wasm-4threads'), /'wasm-4threads' is not a backend/);
   } finally {
     if (saved === undefined) delete process.env.BN_LAB_BACKEND;

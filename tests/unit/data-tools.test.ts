@@ -5,10 +5,26 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import {
-  ChecksumError, IRIS_FEATURE_NAMES, loadCifar10, loadImageTensor, loadIris, loadMnist, parseIrisCsv,
-  standardizePerChannel, trainTestSplit,
+  ChecksumError,
+  IRIS_FEATURE_NAMES,
+  loadCifar10,
+  loadImageTensor,
+  loadIris,
+  loadMnist,
+  parseIrisCsv,
+  standardizePerChannel,
+  trainTestSplit,
 } from '../../lib/data';
-import { cleanupTempDirs, dataDir, fixture, isolateDownloads, NO_DATA_ENV, tempDir, withEnv, writeTrusted } from '../helpers/data';
+import {
+  cleanupTempDirs,
+  dataDir,
+  fixture,
+  isolateDownloads,
+  NO_DATA_ENV,
+  tempDir,
+  withEnv,
+  writeTrusted,
+} from '../helpers/data';
 
 isolateDownloads();
 after(cleanupTempDirs);
@@ -25,7 +41,9 @@ test('data/2.png is MNIST test image #1 (a 2), padded to 32x32, and loads as [1,
 test('images of any size and colour are resized to the model input; transparency becomes black', async () => {
   const dir = tempDir();
   const rgb = path.join(dir, 'rgb.png');
-  await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 255, g: 255, b: 255 } } }).png().toFile(rgb);
+  await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 255, g: 255, b: 255 } } })
+    .png()
+    .toFile(rgb);
   const gray = await loadImageTensor(rgb, { height: 32, width: 32 });
   assert.deepEqual(gray.shape, [1, 32, 32, 1]);
   assert.equal(gray.min().dataSync()[0], 1);
@@ -33,19 +51,32 @@ test('images of any size and colour are resized to the model input; transparency
   assert.deepEqual(colour.shape, [1, 28, 20, 3]);
   assert.equal(colour.max().dataSync()[0], 255);
   const clear = path.join(dir, 'clear.png');
-  await sharp({ create: { width: 10, height: 10, channels: 4, background: { r: 255, g: 255, b: 255, alpha: 0 } } }).png().toFile(clear);
+  await sharp({ create: { width: 10, height: 10, channels: 4, background: { r: 255, g: 255, b: 255, alpha: 0 } } })
+    .png()
+    .toFile(clear);
   assert.equal((await loadImageTensor(clear, { height: 32, width: 32 })).max().dataSync()[0], 0);
 });
 
 test('a missing image names its path; corrupt or unsupported files give a clear error', async () => {
   const dir = tempDir();
-  await assert.rejects(loadImageTensor(path.join(dir, 'nope.png'), { height: 32, width: 32 }),
-    new RegExp(`Image not found: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/nope\\.png`));
+  await assert.rejects(
+    loadImageTensor(path.join(dir, 'nope.png'), { height: 32, width: 32 }),
+    new RegExp(`Image not found: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/nope\\.png`),
+  );
   writeFileSync(path.join(dir, 'text.png'), 'this is not an image');
-  await assert.rejects(loadImageTensor(path.join(dir, 'text.png'), { height: 32, width: 32 }), /Cannot read image .*text\.png: .*corrupt or not an image format/);
+  await assert.rejects(
+    loadImageTensor(path.join(dir, 'text.png'), { height: 32, width: 32 }),
+    /Cannot read image .*text\.png: .*corrupt or not an image format/,
+  );
   writeFileSync(path.join(dir, 'cut.png'), readFileSync(path.join(dataDir(), '2.png')).subarray(0, 200));
-  await assert.rejects(loadImageTensor(path.join(dir, 'cut.png'), { height: 32, width: 32 }), /Cannot read image .*cut\.png/);
-  await assert.rejects(loadImageTensor(path.join(dataDir(), '2.png'), { height: 0, width: 32 }), /height must be a positive integer/);
+  await assert.rejects(
+    loadImageTensor(path.join(dir, 'cut.png'), { height: 32, width: 32 }),
+    /Cannot read image .*cut\.png/,
+  );
+  await assert.rejects(
+    loadImageTensor(path.join(dataDir(), '2.png'), { height: 0, width: 32 }),
+    /height must be a positive integer/,
+  );
 });
 
 test('trainTestSplit: disjoint, complete, aligned, and deterministic for a seed', () => {
@@ -56,10 +87,23 @@ test('trainTestSplit: disjoint, complete, aligned, and deterministic for a seed'
   assert.deepEqual(xTest.shape, [30, 1]);
   const train = Array.from(xTrain.dataSync());
   const test = Array.from(xTest.dataSync());
-  assert.deepEqual([...train, ...test].sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
-  assert.deepEqual(Array.from(yTrain.dataSync()), train.map((v) => v * 10));
-  assert.deepEqual(Array.from(yTest.dataSync()), test.map((v) => v * 10));
-  assert.notDeepEqual(test, Array.from({ length: 30 }, (_, i) => 70 + i), 'shuffled');
+  assert.deepEqual(
+    [...train, ...test].sort((a, b) => a - b),
+    Array.from({ length: 100 }, (_, i) => i),
+  );
+  assert.deepEqual(
+    Array.from(yTrain.dataSync()),
+    train.map((v) => v * 10),
+  );
+  assert.deepEqual(
+    Array.from(yTest.dataSync()),
+    test.map((v) => v * 10),
+  );
+  assert.notDeepEqual(
+    test,
+    Array.from({ length: 30 }, (_, i) => 70 + i),
+    'shuffled',
+  );
   const again = trainTestSplit(x, y, { testSize: 0.3, seed: 42 });
   assert.deepEqual(Array.from(again[1].dataSync()), test);
   const other = trainTestSplit(x, y, { testSize: 0.3, seed: 7 });
@@ -76,17 +120,26 @@ test('trainTestSplit: disjoint, complete, aligned, and deterministic for a seed'
 
 test('standardizePerChannel: training set gets mean 0 and std 1 per channel; others use its statistics', async () => {
   const cifar = await loadCifar10({ dir: fixture('cifar10'), trainCount: 100, testCount: 50, scale: false });
-  const { tensors: [train, testStd], mean, std } = standardizePerChannel(cifar.train.images, cifar.test.images);
+  const {
+    tensors: [train, testStd],
+    mean,
+    std,
+  } = standardizePerChannel(cifar.train.images, cifar.test.images);
   assert.equal(mean.length, 3);
   assert.ok(mean.every((m) => m > 50 && m < 200) && std.every((s) => s > 20 && s < 100), `${mean} ${std}`);
   const moments = tf.moments(train, [0, 1, 2]);
   for (const m of moments.mean.dataSync()) assert.ok(Math.abs(m) < 1e-4, `channel mean ${m}`);
-  for (const v of moments.variance.dataSync()) assert.ok(Math.abs(Math.sqrt(v) - 1) < 1e-3, `channel std ${Math.sqrt(v)}`);
+  for (const v of moments.variance.dataSync())
+    assert.ok(Math.abs(Math.sqrt(v) - 1) < 1e-3, `channel std ${Math.sqrt(v)}`);
   // The test set is standardized with the training statistics, not its own.
   const raw = cifar.test.images.dataSync();
   const done = testStd.dataSync();
-  for (const i of [0, 1, 2, 3000, done.length - 1]) assert.ok(Math.abs(done[i] - (raw[i] - mean[i % 3]) / std[i % 3]) < 1e-4);
-  assert.throws(() => standardizePerChannel(cifar.train.images, tf.zeros([1, 2, 2, 1])), /does not have the training set's 3 channels/);
+  for (const i of [0, 1, 2, 3000, done.length - 1])
+    assert.ok(Math.abs(done[i] - (raw[i] - mean[i % 3]) / std[i % 3]) < 1e-4);
+  assert.throws(
+    () => standardizePerChannel(cifar.train.images, tf.zeros([1, 2, 2, 1])),
+    /does not have the training set's 3 channels/,
+  );
   assert.throws(() => standardizePerChannel(tf.ones([2, 2, 2, 3])), /channel 0 is constant/);
 });
 
@@ -96,9 +149,17 @@ test('iris: 150 rows, scikit-learn column names, targets 50/50/50, a danfojs Dat
     assert.equal(iris.path, path.join(dataDir(), 'iris.csv'), 'found as the copy shipped in data/');
     assert.deepEqual(iris.frame.shape, [150, 4]);
     assert.deepEqual(iris.frame.columns, [...IRIS_FEATURE_NAMES]);
-    assert.deepEqual(iris.featureNames, ['sepal length (cm)', 'sepal width (cm)', 'petal length (cm)', 'petal width (cm)']);
+    assert.deepEqual(iris.featureNames, [
+      'sepal length (cm)',
+      'sepal width (cm)',
+      'petal length (cm)',
+      'petal width (cm)',
+    ]);
     assert.deepEqual(iris.targetNames, ['setosa', 'versicolor', 'virginica']);
-    assert.deepEqual([0, 1, 2].map((c) => iris.target.filter((t) => t === c).length), [50, 50, 50]);
+    assert.deepEqual(
+      [0, 1, 2].map((c) => iris.target.filter((t) => t === c).length),
+      [50, 50, 50],
+    );
     assert.deepEqual(iris.data[0], [5.1, 3.5, 1.4, 0.2]);
     assert.deepEqual((iris.frame.values as number[][])[149], [5.9, 3.0, 5.1, 1.8]);
     // The same module instance a notebook's `import * as dfd from 'danfojs'` gets.

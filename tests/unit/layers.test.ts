@@ -2,7 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
-import { BatchRenormalization, batchRenorm, renormClipping, PAPER_RENORM_SCHEDULE } from '../../lib/layers/batch-renorm';
+import {
+  BatchRenormalization,
+  batchRenorm,
+  renormClipping,
+  PAPER_RENORM_SCHEDULE,
+} from '../../lib/layers/batch-renorm';
 
 const EPS = 1e-3;
 

@@ -11,7 +11,16 @@ const types = (m: tf.LayersModel) => summaryRows(m).map((r) => r.type);
 
 test('LeNet without BN: seed 000 layer order and Keras parameter count', () => {
   const m = lenet(false);
-  assert.deepEqual(types(m), ['Conv2D', 'AveragePooling2D', 'Conv2D', 'AveragePooling2D', 'Conv2D', 'Flatten', 'Dense', 'Dense']);
+  assert.deepEqual(types(m), [
+    'Conv2D',
+    'AveragePooling2D',
+    'Conv2D',
+    'AveragePooling2D',
+    'Conv2D',
+    'Flatten',
+    'Dense',
+    'Dense',
+  ]);
   assert.deepEqual(countParams(m), { total: 61706, trainable: 61706, nonTrainable: 0 });
   assert.deepEqual(m.outputs[0].shape, [null, 10]);
   const conv = m.layers[0].getConfig();
@@ -21,9 +30,17 @@ test('LeNet without BN: seed 000 layer order and Keras parameter count', () => {
 test('LeNet with BN: BN right after each tanh convolution', () => {
   const m = lenet(true);
   assert.deepEqual(types(m), [
-    'Conv2D', 'BatchNormalization', 'AveragePooling2D',
-    'Conv2D', 'BatchNormalization', 'AveragePooling2D',
-    'Conv2D', 'BatchNormalization', 'Flatten', 'Dense', 'Dense',
+    'Conv2D',
+    'BatchNormalization',
+    'AveragePooling2D',
+    'Conv2D',
+    'BatchNormalization',
+    'AveragePooling2D',
+    'Conv2D',
+    'BatchNormalization',
+    'Flatten',
+    'Dense',
+    'Dense',
   ]);
   assert.deepEqual(countParams(m), { total: 62274, trainable: 61990, nonTrainable: 284 });
 });
@@ -36,14 +53,28 @@ test("seed 004's LeNet: 1x1 conv with stride 5 still yields 1x1x120", () => {
 
 test('small CIFAR CNN (seed 001): ReLU then BN, Keras parameter count', () => {
   const m = smallCifarCnn();
-  assert.deepEqual(types(m).slice(0, 5), ['Conv2D', 'BatchNormalization', 'Conv2D', 'BatchNormalization', 'MaxPooling2D']);
+  assert.deepEqual(types(m).slice(0, 5), [
+    'Conv2D',
+    'BatchNormalization',
+    'Conv2D',
+    'BatchNormalization',
+    'MaxPooling2D',
+  ]);
   assert.deepEqual(countParams(m), { total: 270482, trainable: 270482 - 608, nonTrainable: 608 });
   assert.equal(m.layers[0].getConfig().activation, 'relu');
 });
 
 test('VGG-style CNN (seed 003): conv, BN, then ReLU; same-padded pools', () => {
   const m = vggCnn();
-  assert.deepEqual(types(m).slice(0, 7), ['Conv2D', 'BatchNormalization', 'Activation', 'Conv2D', 'BatchNormalization', 'Activation', 'MaxPooling2D']);
+  assert.deepEqual(types(m).slice(0, 7), [
+    'Conv2D',
+    'BatchNormalization',
+    'Activation',
+    'Conv2D',
+    'BatchNormalization',
+    'Activation',
+    'MaxPooling2D',
+  ]);
   assert.equal(m.layers[0].getConfig().activation, 'linear');
   assert.deepEqual(countParams(m), { total: 816938, trainable: 816938 - 1408, nonTrainable: 1408 });
   const plain = vggCnn(false);

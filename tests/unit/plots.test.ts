@@ -149,8 +149,7 @@ test('every figure builder renders a static picture, subplot grids and bands inc
   ];
   const svg = figureSvg(drift, { width: 800, height: 600 });
   assert.equal((svg.match(/>step</g) ?? []).length, 2, 'x titles on the bottom row only');
-  for (const t of ['without BN', 'with BN', 'layer 1', 'layer 2'])
-    assert.ok(svg.includes(`>${t}<`), t);
+  for (const t of ['without BN', 'with BN', 'layer 1', 'layer 2']) assert.ok(svg.includes(`>${t}<`), t);
   const bands = plotPaths(svg).filter((p) => /fill-opacity="0\.25"/.test(p));
   assert.equal(bands.length, 4, 'a shaded band per run and panel');
   for (const [i, f] of figures.entries()) {
@@ -306,6 +305,8 @@ test('an unreadable image names the file, what it seems to be and what to do', a
 
 test('the synchronous rasterizer reports a bad SVG as an error and keeps working', () => {
   assert.throws(() => svgToPngSync('this is not an svg'), /Could not rasterize a chart: .+/);
-  const png = svgToPngSync('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20"/></svg>');
+  const png = svgToPngSync(
+    '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20"/></svg>',
+  );
   assert.deepEqual([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
 });

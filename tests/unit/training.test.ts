@@ -29,7 +29,10 @@ async function trainIris(seed: number, shuffle: boolean, callbacks: tf.CustomCal
 
 test('seeded permutations are permutations, reproducible, and differ by seed', () => {
   const a = seededPermutation(100, 'a');
-  assert.deepEqual([...a].sort((p, q) => p - q), [...Array(100).keys()]);
+  assert.deepEqual(
+    [...a].sort((p, q) => p - q),
+    [...Array(100).keys()],
+  );
   assert.deepEqual(a, seededPermutation(100, 'a'));
   assert.notDeepEqual(a, seededPermutation(100, 'b'));
 });
@@ -61,7 +64,10 @@ test('progressBar headless prints one Keras-style line per epoch as it ends, the
     console.log = log;
   }
   assert.equal(lines.length, 4, lines.join('\n'));
-  assert.match(lines[0], /^\[iris\] Epoch 1\/3 4\/4 \[=+\] - \d+s \d+ms\/step - loss: \d\.\d{4} - acc: \d\.\d{4} - val_loss: /);
+  assert.match(
+    lines[0],
+    /^\[iris\] Epoch 1\/3 4\/4 \[=+\] - \d+s \d+ms\/step - loss: \d\.\d{4} - acc: \d\.\d{4} - val_loss: /,
+  );
   assert.match(lines[2], /^\[iris\] Epoch 3\/3 /);
   assert.match(lines[3], /^\[iris\] trained 3 epoch\(s\) in \d+s$/);
 });
@@ -90,7 +96,10 @@ test('sortByLabel orders samples by class and keeps images with their labels', a
   const { train } = await loadMnist({ trainCount: 50, testCount: 0, ...mnistFixture });
   const [x, y] = sortByLabel(train.images, train.labels);
   const labels = Array.from(y.dataSync());
-  assert.deepEqual(labels, [...labels].sort((a, b) => a - b));
+  assert.deepEqual(
+    labels,
+    [...labels].sort((a, b) => a - b),
+  );
   const first = Array.from(train.labels.dataSync()).indexOf(labels[0]);
   assert.deepEqual(Array.from(x.slice(0, 1).dataSync()), Array.from(train.images.slice(first, 1).dataSync()));
 });
