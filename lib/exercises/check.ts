@@ -28,10 +28,18 @@ export function fail(message: string): never {
 }
 
 /**
+ * What a check cell calls: runs the check and shows its result. It returns nothing so that the
+ * cell, whose last statement it is, shows the coloured box and not the outcome object as well.
+ */
+export async function check(id: string, points: number, fn: () => unknown): Promise<void> {
+  await runCheck(id, points, fn);
+}
+
+/**
  * Runs one check: `fn` passes by returning (optionally a short note), fails by throwing. Any other
  * error (a missing variable, a shape error) also fails the check, with the error quoted.
  */
-export async function check(id: string, points: number, fn: () => unknown): Promise<CheckOutcome> {
+export async function runCheck(id: string, points: number, fn: () => unknown): Promise<CheckOutcome> {
   let passed = true;
   let message = '';
   try {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectPath } from '../../lib/project';
 import * as tf from '@tensorflow/tfjs';
-import { check, fail } from '../../lib/exercises/check';
+import { check, fail, runCheck } from '../../lib/exercises/check';
 import {
   expectAccuracyMetric,
   expectColumns,
@@ -313,12 +313,14 @@ test('expectAccuracyMetric catches categoricalAccuracy on integer labels; record
 });
 
 test('check() records a failure instead of throwing, and quotes unexpected errors', async () => {
-  const passed = await check('ok', 2, () => undefined);
+  const passed = await runCheck('ok', 2, () => undefined);
   assert.deepEqual(passed, { id: 'ok', passed: true, points: 2, max: 2, message: '' });
-  const failed = await check('bad', 3, async () => fail('BN 층이 빠졌습니다.'));
+  const failed = await runCheck('bad', 3, async () => fail('BN 층이 빠졌습니다.'));
   assert.deepEqual([failed.passed, failed.points, failed.message], [false, 0, 'BN 층이 빠졌습니다.']);
-  const crashed = await check('crash', 1, () => (undefined as unknown as { x: number }).x);
+  const crashed = await runCheck('crash', 1, () => (undefined as unknown as { x: number }).x);
   assert.match(crashed.message, /^검사하는 중에 오류가 났습니다: TypeError/);
+  // What check cells call returns nothing, so a cell shows the result box and no outcome object.
+  assert.equal(await check('quiet', 1, () => fail('x')), undefined);
 });
 
 test('gradebookCsv quotes fields with commas, quotes and newlines', () => {
