@@ -136,7 +136,10 @@ def main():
 
     # nbclient wants whole seconds.
     timeout = int(math.ceil(args.timeout)) if args.timeout else None
-    client = LoggingClient(nb, kernel_name=kernel, timeout=timeout,
+    # iopub_timeout: how long nbclient keeps reading a cell's outputs after the kernel replied. Its
+    # 4 s default dropped the last of many queued display updates on a loaded machine (the kernel
+    # sends them in order, idle last, so waiting longer costs nothing when they arrive promptly).
+    client = LoggingClient(nb, kernel_name=kernel, timeout=timeout, iopub_timeout=120,
                            resources={"metadata": {"path": args.cwd or os.path.dirname(os.path.abspath(args.input_path or args.input))}})
     client.log_output = args.log_output
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
