@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chooseThreads } from './wasm-threads';
 import { setNativeAdam } from './fused-adam';
+import { isPerChannel, KernelArgs } from './kernel-util';
 
 type Shape4 = [number, number, number, number];
 
@@ -210,9 +211,6 @@ function supported(info: tf.backend_util.Conv2DInfo): boolean {
   );
 }
 
-/** What tfjs passes a kernel function (its own type, which spells the backend as `{}`). */
-type KernelArgs = Parameters<tf.KernelFunc>[0];
-
 /** The kernels registered before these (the project's wasm kernels), for the cases these do not cover. */
 const prior = new Map<string, tf.KernelConfig | undefined>();
 
@@ -419,69 +417,54 @@ function dnnl_FusedMatMul(args: KernelArgs): tf.TensorInfo {
   );
 }
 
-/** MaxPoolGrad as the project's wasm kernel computes it (first maximum wins), in C++ over batches in parallel. */
-function dnnlMaxPoolGrad(args: KernelArgs): tf.TensorInfo {
+/**
+ * The checks, output and pool geometry MaxPoolGrad and AvgPoolGrad share: float32 NHWC input and a dy
+ * shaped like the pool's output, else the prior kernel. `native` gets heap offsets and the addon's 12
+ * pool numbers.
+ */
+function poolGrad(
+  name: 'MaxPoolGrad' | 'AvgPoolGrad',
+  args: KernelArgs,
+  native: (heap: Float32Array, at: { input: number; dy: number; out: number }, pool: number[]) => void,
+): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  // tfjs types dimRoundingMode on MaxPoolGrad only, though a caller of runKernel may send it to either.
   const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
-  if (input.dtype !== 'float32' || dy.dtype !== 'float32' || input.shape.length !== 4)
-    return delegate('MaxPoolGrad', args);
+  if (input.dtype !== 'float32' || dy.dtype !== 'float32' || input.shape.length !== 4) return delegate(name, args);
   const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, filterSize, strides, 1, pad, dimRoundingMode);
-  if (dy.shape.join() !== info.outShape.join()) return delegate('MaxPoolGrad', args);
+  if (dy.shape.join() !== info.outShape.join()) return delegate(name, args);
   const out = backend.makeOutput(input.shape, 'float32');
   if (tf.util.sizeFromShape(input.shape) === 0) return out;
-  addon!.maxPoolGrad(
+  native(
     heapOf(backend),
-    offsetOf(backend, input),
-    offsetOf(backend, dy),
-    offsetOf(backend, out),
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.padInfo.top,
-    info.padInfo.left,
+    { input: offsetOf(backend, input), dy: offsetOf(backend, dy), out: offsetOf(backend, out) },
+    [
+      info.batchSize,
+      info.inHeight,
+      info.inWidth,
+      info.inChannels,
+      info.outHeight,
+      info.outWidth,
+      info.filterHeight,
+      info.filterWidth,
+      info.strideHeight,
+      info.strideWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+    ],
   );
   return out;
 }
 
+/** MaxPoolGrad as the project's wasm kernel computes it (first maximum wins), in C++ over batches in parallel. */
+function dnnlMaxPoolGrad(args: KernelArgs): tf.TensorInfo {
+  return poolGrad('MaxPoolGrad', args, (heap, at, pool) => addon!.maxPoolGrad(heap, at.input, at.dy, at.out, ...pool));
+}
+
 /** AvgPoolGrad in C++ (the stock wasm kernel loops over every window of every output per input pixel). */
 function dnnlAvgPoolGrad(args: KernelArgs): tf.TensorInfo {
-  const backend = args.backend as WasmBackend;
-  const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.AvgPoolGradAttrs & {
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  };
-  if (input.dtype !== 'float32' || dy.dtype !== 'float32' || input.shape.length !== 4)
-    return delegate('AvgPoolGrad', args);
-  const info = tf.backend_util.computePool2DInfo(input.shape as Shape4, filterSize, strides, 1, pad, dimRoundingMode);
-  if (dy.shape.join() !== info.outShape.join()) return delegate('AvgPoolGrad', args);
-  const out = backend.makeOutput(input.shape, 'float32');
-  if (tf.util.sizeFromShape(input.shape) === 0) return out;
-  addon!.avgPoolGrad(
-    heapOf(backend),
-    offsetOf(backend, dy),
-    offsetOf(backend, out),
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-  );
-  return out;
+  return poolGrad('AvgPoolGrad', args, (heap, at, pool) => addon!.avgPoolGrad(heap, at.dy, at.out, ...pool));
 }
 
 /** FusedBatchNorm with per-channel statistics (as BN layers send them) in one C++ pass; the rest delegates. */
@@ -490,13 +473,8 @@ function dnnlFusedBatchNorm(args: KernelArgs): tf.TensorInfo {
   const { x, mean, variance, offset, scale } = args.inputs as Record<string, tf.TensorInfo | undefined>;
   const { varianceEpsilon } = args.attrs as unknown as tf.FusedBatchNormAttrs;
   const channels = x!.shape[x!.shape.length - 1] ?? 0;
-  const perChannel = (t: tf.TensorInfo | undefined) =>
-    t == null ||
-    (t.dtype === 'float32' &&
-      tf.util.sizeFromShape(t.shape) === channels &&
-      (t.shape.length === 1 || t.shape[t.shape.length - 1] === channels));
   const size = tf.util.sizeFromShape(x!.shape);
-  if (x!.dtype !== 'float32' || size === 0 || ![mean, variance, offset, scale].every(perChannel))
+  if (x!.dtype !== 'float32' || size === 0 || ![mean, variance, offset, scale].every((t) => isPerChannel(t, channels)))
     return delegate('FusedBatchNorm', args);
   const out = backend.makeOutput(x!.shape, 'float32');
   const at = (t: tf.TensorInfo | undefined) => (t == null ? -1 : offsetOf(backend, t));
@@ -557,15 +535,13 @@ function fusedBatchNormGrad(
 ): Record<string, () => tf.Tensor> {
   const [x, mean, variance, scale] = saved;
   const channels = x.shape[x.shape.length - 1];
-  const perChannel = (t: tf.Tensor | undefined) =>
-    t == null || (t.dtype === 'float32' && t.size === channels && (t.rank === 1 || t.shape[t.rank - 1] === channels));
   if (
     tf.getBackend() !== 'wasm' ||
     addon == null ||
     !dnnlKernelsActive() ||
     x.dtype !== 'float32' ||
     x.size === 0 ||
-    ![mean, variance, scale].every(perChannel) ||
+    ![mean, variance, scale].every((t) => isPerChannel(t, channels)) ||
     !tf.util.arraysEqual(dy.shape, x.shape)
   ) {
     return stockBatchNormGrad!.gradFunc(dy, saved, attrs) as Record<string, () => tf.Tensor>;
