@@ -436,24 +436,20 @@ function poolGrad(
   if (dy.shape.join() !== info.outShape.join()) return delegate(name, args);
   const out = backend.makeOutput(input.shape, 'float32');
   if (tf.util.sizeFromShape(input.shape) === 0) return out;
-  native(
-    heapOf(backend),
-    { input: offsetOf(backend, input), dy: offsetOf(backend, dy), out: offsetOf(backend, out) },
-    [
-      info.batchSize,
-      info.inHeight,
-      info.inWidth,
-      info.inChannels,
-      info.outHeight,
-      info.outWidth,
-      info.filterHeight,
-      info.filterWidth,
-      info.strideHeight,
-      info.strideWidth,
-      info.padInfo.top,
-      info.padInfo.left,
-    ],
-  );
+  native(heapOf(backend), { input: offsetOf(backend, input), dy: offsetOf(backend, dy), out: offsetOf(backend, out) }, [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ]);
   return out;
 }
 

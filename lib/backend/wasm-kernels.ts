@@ -380,6 +380,59 @@ function withExplicitTransposes(run: tf.KernelFunc, args: KernelArgs): tf.Tensor
   const backend = args.backend as tf.KernelBackend;
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
+  if (!transposeA && !transposeB) return run(args) as tf.TensorInfo;
+  const swapLast = (t: tf.TensorInfo) => {
+    const perm = t.shape.map((_, i) => i);
+    [perm[perm.length - 2], perm[perm.length - 1]] = [perm[perm.length - 1], perm[perm.length - 2]];
+    return runWasm(backend, 'Transpose', { x: t }, { perm });
+  };
+  const temps: tf.TensorInfo[] = [];
+  try {
+    const aa = transposeA ? (temps.push(swapLast(a)), temps[temps.length - 1]) : a;
+    const bb = transposeB ? (temps.push(swapLast(b)), temps[temps.length - 1]) : b;
+    // _FusedMatMul's other inputs (bias, prelu weights) pass through as they came.
+    return run({
+      inputs: { ...args.inputs, a: aa, b: bb },
+      backend,
+      attrs: { ...args.attrs, transposeA: false, transposeB: false },
+    }) as tf.TensorInfo;
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+}
+
+/**
+ * _FusedMatMul with transposed operands transposed explicitly first, as batchMatMul above: besides
+ * being slow, the stock wasm kernel computes transposeA wrongly (tfjs 4.22: [[1,2,3],[4,5,6]]^T x I
+ * + bias gives 22 where 12 is right), which fused dense layers never hit but other callers would.
+ */
+function fusedMatMul(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as tf.KernelBackend;
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = args.attrs as unknown as tf._FusedMatMulAttrs;
+  const run = stock.get('_FusedMatMul')!;
+  const { bias, preluActivationWeights } = args.inputs as {
+    bias?: tf.TensorInfo;
+    preluActivationWeights?: tf.TensorInfo;
+  };
+  const { activation } = args.attrs as unknown as tf._FusedMatMulAttrs;
+  if (
+    (a.shape.length > 2 || b.shape.length > 2) &&
+    preluActivationWeights == null &&
+    (activation === 'linear' || activation === 'relu')
+  ) {
+    // The stock kernel also adds the bias wrongly to batched products: run the three steps instead.
+    const temps: tf.TensorInfo[] = [];
+    const keep = (t: tf.TensorInfo): tf.TensorInfo => (temps.push(t), t);
+    try {
+      let out = batchMatMul({ inputs: { a, b }, backend, attrs: { transposeA, transposeB } });
+      if (bias != null) out = runWasm(backend, 'Add', { a: keep(out), b: bias });
+      if (activation === 'relu') out = runWasm(backend, 'Relu', { x: keep(out) });
+      return out;
+    } finally {
+      for (const t of temps) backend.disposeData(t.dataId);
+    }
+  }
   return withExplicitTransposes(run, args);
 }
 

@@ -1,0 +1,14 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** What tfjs passes a kernel function (its own type, which spells the backend as `{}`). */
+export type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+/** Whether a batch-norm statistic is absent or one float32 per channel ([C] or [..., C]), as BN layers send it. */
+export function isPerChannel(t: tf.TensorInfo | undefined, channels: number): boolean {
+  return (
+    t == null ||
+    (t.dtype === 'float32' &&
+      tf.util.sizeFromShape(t.shape) === channels &&
+      (t.shape.length === 1 || t.shape[t.shape.length - 1] === channels))
+  );
+}
