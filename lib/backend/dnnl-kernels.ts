@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { chooseThreads } from './wasm-threads';
 import { setNativeAdam } from './fused-adam';
-import { isPerChannel, KernelArgs } from './kernel-util';
+import { isPerChannel, KernelArgs, nhwcConvInfo } from './kernel-util';
 
 type Shape4 = [number, number, number, number];
 
@@ -221,16 +221,7 @@ function dnnlConv2D(args: KernelArgs): tf.TensorInfo {
   const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as tf.Conv2DAttrs;
   if (dataFormat === 'NCHW' || x.dtype !== 'float32' || filter.dtype !== 'float32') return delegate('Conv2D', args);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as Shape4,
-    filter.shape as Shape4,
-    strides,
-    dilations,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = nhwcConvInfo(x.shape, filter.shape, { strides, pad, dimRoundingMode }, dilations);
   if (!supported(info)) return delegate('Conv2D', args);
   const out = backend.makeOutput(info.outShape, 'float32');
   addon!.conv2dForward(
@@ -260,16 +251,7 @@ function dnnlFusedConv2D(args: KernelArgs): tf.TensorInfo {
   ) {
     return delegate('FusedConv2D', args);
   }
-  const info = tf.backend_util.computeConv2DInfo(
-    x!.shape as Shape4,
-    filter!.shape as Shape4,
-    strides,
-    dilations,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = nhwcConvInfo(x!.shape, filter!.shape, { strides, pad, dimRoundingMode }, dilations);
   if (
     !supported(info) ||
     (bias != null && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== info.outChannels))
@@ -297,16 +279,7 @@ function dnnlConv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   const { dilations } = args.attrs as { dilations?: number | [number, number] };
   if (dataFormat === 'NCHW' || dy.dtype !== 'float32' || filter.dtype !== 'float32')
     return delegate('Conv2DBackpropInput', args);
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as Shape4,
-    strides,
-    dilations ?? 1,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = nhwcConvInfo(inputShape, filter.shape, { strides, pad, dimRoundingMode }, dilations);
   if (!supported(info) || dy.shape.join() !== info.outShape.join()) return delegate('Conv2DBackpropInput', args);
   const out = backend.makeOutput(inputShape, 'float32');
   addon!.conv2dBackwardData(
@@ -325,16 +298,7 @@ function dnnlConv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs & { dilations?: number | [number, number] };
   if (attrs.dataFormat === 'NCHW' || x.dtype !== 'float32' || dy.dtype !== 'float32')
     return delegate('Conv2DBackpropFilter', args);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as Shape4,
-    attrs.filterShape,
-    attrs.strides,
-    attrs.dilations ?? 1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = nhwcConvInfo(x.shape, attrs.filterShape, attrs, attrs.dilations);
   if (!supported(info) || dy.shape.join() !== info.outShape.join()) return delegate('Conv2DBackpropFilter', args);
   const out = backend.makeOutput(attrs.filterShape, 'float32');
   addon!.conv2dBackwardWeights(

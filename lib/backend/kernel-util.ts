@@ -12,3 +12,22 @@ export function isPerChannel(t: tf.TensorInfo | undefined, channels: number): bo
       (t.shape.length === 1 || t.shape[t.shape.length - 1] === channels))
   );
 }
+
+/** tfjs's geometry of an NHWC, non-depthwise 2-D convolution (the only kind these kernels take over). */
+export function nhwcConvInfo(
+  xShape: number[],
+  filterShape: number[],
+  attrs: Pick<tf.Conv2DAttrs, 'strides' | 'pad' | 'dimRoundingMode'>,
+  dilations: number | [number, number] = 1,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+}

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { isPerChannel, KernelArgs } from './kernel-util';
+import { isPerChannel, KernelArgs, nhwcConvInfo } from './kernel-util';
 
 type Pair = [number, number];
 type Shape4 = [number, number, number, number];
@@ -38,16 +38,7 @@ function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
     // wasm's forward Conv2D is NHWC-only, so an NCHW model cannot reach this gradient on wasm anyway.
     throw new Error("Conv2DBackpropFilter on wasm supports dataFormat 'NHWC' only; got 'NCHW'.");
   }
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as Shape4,
-    attrs.filterShape,
-    attrs.strides,
-    attrs.dilations ?? 1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = nhwcConvInfo(x.shape, attrs.filterShape, attrs, attrs.dilations);
   const { batchSize, inChannels, outChannels, filterHeight: kh, filterWidth: kw, padInfo } = info;
   const stride: Pair = [info.strideHeight, info.strideWidth];
   const dilation: Pair = [info.dilationHeight, info.dilationWidth];
@@ -139,16 +130,7 @@ function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
   // The forward Conv2D on wasm is NHWC-only; the stock kernel handles NCHW (slowly).
   if (attrs.dataFormat === 'NCHW') return stock.get('Conv2DBackpropInput')!(args) as tf.TensorInfo;
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    filter.shape as Shape4,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = nhwcConvInfo(attrs.inputShape, filter.shape, attrs);
   const { batchSize, inChannels, outChannels, filterHeight: kh, filterWidth: kw, padInfo } = info;
   const stride: Pair = [info.strideHeight, info.strideWidth];
   const out: Pair = [info.outHeight, info.outWidth];
