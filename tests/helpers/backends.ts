@@ -40,6 +40,63 @@ export function relError(actual: Float32Array, expected: Float32Array): number {
   return diff / (scale || 1);
 }
 
+/** A pooling-gradient case: NHWC input, window, stride, padding; `ties` makes equal maxima in windows. */
+export interface PoolCase {
+  shape: Shape4;
+  k: [number, number];
+  s: [number, number];
+  pad: 'valid' | 'same' | number;
+  ties?: boolean;
+}
+
+/** Pooling cases: shapes × window/stride × padding, then one ReLU-like case with ties; `unitWindow` adds a 1×1 window. */
+export function poolCases({ unitWindow = false } = {}): PoolCase[] {
+  const windows: Array<[[number, number], [number, number]]> = [
+    [
+      [2, 2],
+      [2, 2],
+    ],
+    [
+      [3, 3],
+      [2, 2],
+    ],
+    [
+      [3, 3],
+      [1, 1],
+    ],
+    [
+      [2, 3],
+      [3, 1],
+    ],
+  ];
+  if (unitWindow)
+    windows.push([
+      [1, 1],
+      [2, 2],
+    ]);
+  const cases: PoolCase[] = [];
+  for (const shape of [
+    [2, 8, 8, 3],
+    [1, 7, 9, 5],
+    [3, 5, 5, 1],
+  ] as Shape4[]) {
+    for (const [k, s] of windows) {
+      for (const pad of ['valid', 'same', 1] as const) {
+        if (pad === 1 && (k[0] < 3 || k[1] < 3)) continue; // explicit pad must be < window
+        cases.push({ shape, k, s, pad });
+      }
+    }
+  }
+  // ReLU-like inputs with many equal zeros: ties go to the first maximum, as on cpu.
+  cases.push({ shape: [2, 8, 8, 4], k: [2, 2], s: [2, 2], pad: 'same', ties: true });
+  return cases;
+}
+
+/** A pooling case's input: seeded randoms, for `ties` clipped at 0 and rounded to halves so windows hold equal maxima. */
+export function poolInput(c: PoolCase, seed: number): Float32Array {
+  return randoms(c.shape, seed).map((v) => (c.ties ? Math.max(0, Math.round(v * 2) / 2) : v));
+}
+
 /** Zero-inserts a filter, so the cpu backend (whose conv gradients reject dilation) can serve as reference. */
 export function dilateFilter(w: tf.Tensor4D, d: number): tf.Tensor4D {
   const [kh, kw, ci, co] = w.shape;
@@ -97,4 +154,22 @@ export async function trainWithAdam(fused: boolean) {
   model.dispose();
   optimizer.dispose();
   return { losses, kernels, weights, state };
+}
+
+/**
+ * Trains on wasm with the stock and then the fused Adam update and asserts both agree bit for bit
+ * (losses, weights, optimizer state); returns both runs and leaves the fused update on.
+ */
+export async function compareFusedAdam() {
+  await tf.setBackend('wasm');
+  try {
+    const stock = await trainWithAdam(false);
+    const fused = await trainWithAdam(true);
+    assert.deepEqual(fused.losses, stock.losses);
+    assert.deepEqual(fused.weights, stock.weights);
+    assert.deepEqual(fused.state, stock.state, 'moments, their names and the iteration count');
+    return { stock, fused };
+  } finally {
+    useFusedAdam(true);
+  }
 }

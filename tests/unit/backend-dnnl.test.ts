@@ -5,10 +5,20 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { projectPath } from '../../lib/project';
 import * as tf from '@tensorflow/tfjs';
-import { dilateFilter, on, Pad, randoms, relError, Shape4, TOL, trainWithAdam } from '../helpers/backends';
+import {
+  compareFusedAdam,
+  dilateFilter,
+  on,
+  Pad,
+  poolCases,
+  poolInput,
+  randoms,
+  relError,
+  Shape4,
+  TOL,
+} from '../helpers/backends';
 import { describeBackend, initBackend } from '../../lib/backend/select';
 import { DNNL_ADDON_PATH, DNNL_KERNEL_NAMES } from '../../lib/backend/dnnl-kernels';
-import { useFusedAdam } from '../../lib/backend/fused-adam';
 
 const root = projectPath();
 // native/build.js is plain JS outside the compiled tree (it runs at install, before tsc).
@@ -277,43 +287,9 @@ test(
   'native MaxPoolGrad, AvgPoolGrad and FusedBatchNorm match cpu (windows, strides, padding, ties; per-channel and stock statistics)',
   { skip: !built && 'addon not built' },
   async () => {
-    const pools: Array<{
-      shape: Shape4;
-      k: [number, number];
-      s: [number, number];
-      pad: 'valid' | 'same' | number;
-      ties?: boolean;
-    }> = [];
-    for (const shape of [
-      [2, 8, 8, 3],
-      [1, 7, 9, 5],
-      [3, 5, 5, 1],
-    ] as Shape4[]) {
-      for (const [k, st] of [
-        [
-          [2, 2],
-          [2, 2],
-        ],
-        [
-          [3, 3],
-          [2, 2],
-        ],
-        [
-          [3, 3],
-          [1, 1],
-        ],
-        [
-          [2, 3],
-          [3, 1],
-        ],
-      ] as Array<[[number, number], [number, number]]>) {
-        for (const pad of ['valid', 'same', 1] as const)
-          if (pad !== 1 || (k[0] >= 3 && k[1] >= 3)) pools.push({ shape, k, s: st, pad });
-      }
-    }
-    pools.push({ shape: [2, 8, 8, 4], k: [2, 2], s: [2, 2], pad: 'same', ties: true });
+    const pools = poolCases();
     for (const [i, c] of pools.entries()) {
-      const x = randoms(c.shape, 2200 + i).map((v) => (c.ties ? Math.max(0, Math.round(v * 2) / 2) : v));
+      const x = poolInput(c, 2200 + i);
       const run = () =>
         [tf.maxPool, tf.avgPool].map((pool) =>
           tf.grad((t: tf.Tensor) =>
@@ -525,16 +501,7 @@ test(
   'the native Adam loop is bit-identical to tfjs Adam on the oneDNN path',
   { skip: !built && 'addon not built' },
   async () => {
-    await tf.setBackend('wasm');
-    try {
-      const stock = await trainWithAdam(false);
-      const fused = await trainWithAdam(true);
-      assert.deepEqual(fused.losses, stock.losses);
-      assert.deepEqual(fused.weights, stock.weights);
-      assert.deepEqual(fused.state, stock.state);
-    } finally {
-      useFusedAdam(true);
-    }
+    await compareFusedAdam();
   },
 );
 

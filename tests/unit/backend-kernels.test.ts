@@ -1,10 +1,21 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { Backend, on, Pad, randoms, relError, Shape4, TOL, trainWithAdam } from '../helpers/backends';
+import {
+  Backend,
+  compareFusedAdam,
+  on,
+  Pad,
+  PoolCase,
+  poolCases,
+  poolInput,
+  randoms,
+  relError,
+  Shape4,
+  TOL,
+} from '../helpers/backends';
 import { initBackend } from '../../lib/backend/select';
 import { registerWasmKernels } from '../../lib/backend/wasm-kernels';
-import { useFusedAdam } from '../../lib/backend/fused-adam';
 import { compileClassifier, lenet } from '../../scripts/reference-models';
 import { setSeed } from '../../lib/training/seed';
 
@@ -312,51 +323,13 @@ test('wasm Multiply/Add/Sub/RealDiv with broadcasting operands (the tiled path) 
 });
 
 test('wasm MaxPoolGrad matches cpu: window/stride combinations, padding, ties, odd sizes', async () => {
-  const cases: Array<{
-    shape: Shape4;
-    k: [number, number];
-    s: [number, number];
-    pad: 'valid' | 'same' | number;
-    ties?: boolean;
-  }> = [];
-  for (const shape of [
-    [2, 8, 8, 3],
-    [1, 7, 9, 5],
-    [3, 5, 5, 1],
-  ] as Shape4[]) {
-    for (const [k, st] of [
-      [
-        [2, 2],
-        [2, 2],
-      ],
-      [
-        [3, 3],
-        [2, 2],
-      ],
-      [
-        [3, 3],
-        [1, 1],
-      ],
-      [
-        [2, 3],
-        [3, 1],
-      ],
-      [
-        [1, 1],
-        [2, 2],
-      ],
-    ] as Array<[[number, number], [number, number]]>) {
-      for (const pad of ['valid', 'same', 1] as const) {
-        if (pad === 1 && (k[0] < 3 || k[1] < 3)) continue; // explicit pad must be < window
-        cases.push({ shape, k, s: st, pad });
-      }
-    }
-  }
-  // ReLU-like inputs with many equal zeros: ties go to the first maximum, as on cpu.
-  cases.push({ shape: [2, 8, 8, 4], k: [2, 2], s: [2, 2], pad: 'same', ties: true });
-  cases.push({ shape: [2, 9, 9, 4], k: [3, 3], s: [1, 1], pad: 'valid', ties: true });
+  const cases: PoolCase[] = [
+    ...poolCases({ unitWindow: true }),
+    // Ties in overlapping windows too, where one maximum can win several windows.
+    { shape: [2, 9, 9, 4], k: [3, 3], s: [1, 1], pad: 'valid', ties: true },
+  ];
   for (const [i, c] of cases.entries()) {
-    const x = randoms(c.shape, 1200 + i).map((v) => (c.ties ? Math.max(0, Math.round(v * 2) / 2) : v));
+    const x = poolInput(c, 1200 + i);
     const run = () =>
       tf.grad((t: tf.Tensor) =>
         tf
@@ -477,20 +450,11 @@ test('wasm FusedBatchNorm matches cpu: per-channel statistics with and without o
 });
 
 test('the fused Adam update gives bit-identical weights and optimizer state to tfjs Adam, in far fewer kernel calls', async () => {
-  await tf.setBackend('wasm');
-  try {
-    const stock = await trainWithAdam(false);
-    const fused = await trainWithAdam(true);
-    assert.deepEqual(fused.losses, stock.losses);
-    assert.deepEqual(fused.weights, stock.weights);
-    assert.deepEqual(fused.state, stock.state, 'moments, their names and the iteration count');
-    assert.ok(
-      fused.kernels < stock.kernels * 0.75,
-      `kernel calls per step: fused ${fused.kernels}, stock ${stock.kernels}`,
-    );
-  } finally {
-    useFusedAdam(true);
-  }
+  const { stock, fused } = await compareFusedAdam();
+  assert.ok(
+    fused.kernels < stock.kernels * 0.75,
+    `kernel calls per step: fused ${fused.kernels}, stock ${stock.kernels}`,
+  );
 });
 
 test('wasm _FusedMatMul with transposed or batched operands matches cpu (the stock kernel gets both wrong)', async () => {
