@@ -1,6 +1,7 @@
 /** The gradebook: a CSV for the spreadsheet and an HTML page to read, one row per submission. */
 import { basename, relative } from 'node:path';
 import { escapeHtml } from '../notebook/display';
+import { tablePage } from '../runner/export';
 import { GradeResult } from './grade';
 
 /** The check columns across all graded exercises, as `exercise:check`. */
@@ -45,19 +46,13 @@ export function gradebookHtml(results: GradeResult[], outDir: string, title = '�
       );
     })
     .join('\n');
-  return `<!doctype html>
-<html lang="ko"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>
-body { font-family: system-ui, "Apple SD Gothic Neo", "Malgun Gothic", "Noto Sans CJK KR", sans-serif; margin: 2em; }
-table { border-collapse: collapse; } td, th { border-bottom: 1px solid #ddd; padding: 6px 10px; vertical-align: top; text-align: left; }
-ul { margin: 0; padding-left: 1.2em; } .num { text-align: right; white-space: nowrap; }
-.pass { color: #1a7f37; } .fail { color: #cf222e; } .msg { color: #333; white-space: pre-wrap; font-size: 90%; }
-.flag { color: #9a6700; font-weight: bold; } .reason { color: #cf222e; }
-</style></head>
-<body><h1>${escapeHtml(title)}</h1>
-<table><thead><tr><th>학생</th><th>점수</th><th>검사별 점수</th><th>표시 / 멈춘 이유</th><th>실행 시간</th><th>실행된 노트북</th></tr></thead>
-<tbody>
-${rows}
-</tbody></table></body></html>
-`;
+  return tablePage(title, {
+    css: [
+      'ul { margin: 0; padding-left: 1.2em; } .num { text-align: right; white-space: nowrap; }',
+      '.pass { color: #1a7f37; } .fail { color: #cf222e; } .msg { color: #333; white-space: pre-wrap; font-size: 90%; }',
+      '.flag { color: #9a6700; font-weight: bold; } .reason { color: #cf222e; }',
+    ],
+    headers: ['학생', '점수', '검사별 점수', '표시 / 멈춘 이유', '실행 시간', '실행된 노트북'],
+    rows,
+  });
 }

@@ -131,21 +131,38 @@ export function indexHtml(handouts: Handout[], title = 'bn-lab: 배치 정규화
       );
     })
     .join('\n');
+  return tablePage(title, {
+    css: [
+      'table.handouts > thead th, table.handouts > tbody > tr > td:nth-child(2), table.handouts > tbody > tr > td:nth-child(3) { white-space: nowrap; }',
+      'table.results th, table.results td, table.record th, table.record td { border-bottom: 1px solid #eee; padding: 2px 8px; font-size: 13px; }',
+      'table.results th { font-weight: normal; white-space: nowrap; }',
+      'table.record { margin: 2px 0; } table.record th { font-weight: 600; background: #f6f6f6; }',
+      'td { font-variant-numeric: tabular-nums; } details summary { cursor: pointer; }',
+    ],
+    tableClass: 'handouts',
+    headers: ['노트북', '상태', '실행 시간', '매개변수', '기록된 결과'],
+    rows,
+  });
+}
+
+/** A standalone page (Korean fonts, the shared table style plus `css` lines) with a heading and one table. */
+export function tablePage(
+  title: string,
+  page: { css: string[]; tableClass?: string; headers: string[]; rows: string },
+): string {
+  // Headers are fixed markup of the callers, not data: they go in unescaped.
+  const head = page.headers.map((h) => `<th>${h}</th>`).join('');
   return `<!doctype html>
 <html lang="ko"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>
 body { font-family: system-ui, "Apple SD Gothic Neo", "Malgun Gothic", "Noto Sans CJK KR", sans-serif; margin: 2em; }
 table { border-collapse: collapse; } td, th { border-bottom: 1px solid #ddd; padding: 6px 10px; vertical-align: top; text-align: left; }
-table.handouts > thead th, table.handouts > tbody > tr > td:nth-child(2), table.handouts > tbody > tr > td:nth-child(3) { white-space: nowrap; }
-table.results th, table.results td, table.record th, table.record td { border-bottom: 1px solid #eee; padding: 2px 8px; font-size: 13px; }
-table.results th { font-weight: normal; white-space: nowrap; }
-table.record { margin: 2px 0; } table.record th { font-weight: 600; background: #f6f6f6; }
-td { font-variant-numeric: tabular-nums; } details summary { cursor: pointer; }
+${page.css.join('\n')}
 </style></head>
 <body><h1>${escapeHtml(title)}</h1>
-<table class="handouts"><thead><tr><th>노트북</th><th>상태</th><th>실행 시간</th><th>매개변수</th><th>기록된 결과</th></tr></thead>
+<table${page.tableClass ? ` class="${page.tableClass}"` : ''}><thead><tr>${head}</tr></thead>
 <tbody>
-${rows}
+${page.rows}
 </tbody></table></body></html>
 `;
 }
