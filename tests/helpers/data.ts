@@ -5,6 +5,7 @@ import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { after } from 'node:test';
 import { projectRoot } from '../../lib/project';
 
 /** The checkout's data/ folder (found the same way the loaders find it, so it works from dist/). */
@@ -93,6 +94,12 @@ export const NO_DATA_ENV = {
 export function isolateDownloads(): void {
   process.env.BN_LAB_DOWNLOAD_BASE = 'http://127.0.0.1:9/nothing-listens-here';
   process.env.BN_LAB_CACHE_DIR = tempDir('bn-lab-cache-');
+}
+
+/** isolateDownloads() plus removal of every tempDir() after the file's tests: the setup each data test file needs. */
+export function isolateDataTests(): void {
+  isolateDownloads();
+  after(cleanupTempDirs);
 }
 
 /** A request handler of the local test server. */

@@ -1,4 +1,4 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -15,19 +15,9 @@ import {
   standardizePerChannel,
   trainTestSplit,
 } from '../../lib/data';
-import {
-  cleanupTempDirs,
-  dataDir,
-  fixture,
-  isolateDownloads,
-  NO_DATA_ENV,
-  tempDir,
-  withEnv,
-  writeTrusted,
-} from '../helpers/data';
+import { dataDir, fixture, isolateDataTests, NO_DATA_ENV, tempDir, withEnv, writeTrusted } from '../helpers/data';
 
-isolateDownloads();
-after(cleanupTempDirs);
+isolateDataTests();
 
 test('data/2.png is MNIST test image #1 (a 2), padded to 32x32, and loads as [1,32,32,1] in 0..1', async () => {
   const digit = await loadImageTensor(path.join(dataDir(), '2.png'), { height: 32, width: 32, channels: 1 });

@@ -1,4 +1,4 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync, mkdirSync, copyFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -20,10 +20,9 @@ import {
   extractCifar10Archive,
 } from '../../lib/data';
 import {
-  cleanupTempDirs,
   copyFixture,
   fixture,
-  isolateDownloads,
+  isolateDataTests,
   NO_DATA_ENV,
   sha256,
   tempDir,
@@ -31,8 +30,7 @@ import {
   writeTrusted,
 } from '../helpers/data';
 
-isolateDownloads();
-after(cleanupTempDirs);
+isolateDataTests();
 
 const MNIST_TRAIN = 200;
 const MNIST_TEST = 100;
