@@ -69,7 +69,9 @@ export function assembleSubmission(master: Master, sub: Notebook): { notebook: N
     const at = findCheck(spec);
     if (at >= 0) {
       const got = cells[at];
-      const edited = sourceOf(got) !== sourceOf(spec.cell) || JSON.stringify(got.metadata?.check) !== JSON.stringify(spec.cell.metadata.check);
+      const edited =
+        sourceOf(got) !== sourceOf(spec.cell) ||
+        JSON.stringify(got.metadata?.check) !== JSON.stringify(spec.cell.metadata.check);
       if (edited) flags.push(`검사 셀 ${spec.id}이(가) 수정됨: 원본으로 채점`);
       cells.splice(at, 1);
     } else {
@@ -95,5 +97,12 @@ export function assembleSubmission(master: Master, sub: Notebook): { notebook: N
   const masterParams = findTaggedCell(master.notebook, 'parameters');
   const subParams = cells.findIndex((c) => c.metadata?.tags?.includes('parameters'));
   if (masterParams >= 0 && subParams >= 0) cells[subParams] = pristine(master.notebook.cells[masterParams]);
-  return { notebook: { ...clone(sub), cells, metadata: { ...clone(sub.metadata), kernelspec: master.notebook.metadata.kernelspec } }, flags };
+  return {
+    notebook: {
+      ...clone(sub),
+      cells,
+      metadata: { ...clone(sub.metadata), kernelspec: master.notebook.metadata.kernelspec },
+    },
+    flags,
+  };
 }

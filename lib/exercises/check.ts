@@ -47,7 +47,10 @@ export async function runCheck(id: string, points: number, fn: () => unknown): P
     if (typeof note === 'string') message = note;
   } catch (e) {
     passed = false;
-    message = e instanceof CheckFailure ? e.message : `검사하는 중에 오류가 났습니다: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
+    message =
+      e instanceof CheckFailure
+        ? e.message
+        : `검사하는 중에 오류가 났습니다: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
   }
   const outcome: CheckOutcome = { id, passed, points: passed ? points : 0, max: points, message };
   const headline = passed ? `✔ 통과 — ${id} (${points}/${points}점)` : `✘ 아직 아닙니다 — ${id} (0/${points}점)`;

@@ -72,13 +72,16 @@ export function expectLayers(model: tf.LayersModel, expected: string[], what = '
     const ei = extra.find((x) => actual[x] === name && !movedExtra.has(x));
     if (ei !== undefined) {
       movedExtra.add(ei);
-      problems.push(`${name} 층의 자리가 틀렸습니다: ${positionAfter(expected, mi)}에 있어야 하는데 지금은 ${positionAfter(actual, ei)}에 있습니다.`);
+      problems.push(
+        `${name} 층의 자리가 틀렸습니다: ${positionAfter(expected, mi)}에 있어야 하는데 지금은 ${positionAfter(actual, ei)}에 있습니다.`,
+      );
     } else {
       problems.push(`${name} 층이 빠졌습니다: ${positionAfter(expected, mi)}에 있어야 합니다.`);
     }
   }
   for (const ei of extra) {
-    if (!movedExtra.has(ei)) problems.push(`${ei + 1}번째 층(${actual[ei]}, ${positionAfter(actual, ei)})은 여기에 없어야 합니다.`);
+    if (!movedExtra.has(ei))
+      problems.push(`${ei + 1}번째 층(${actual[ei]}, ${positionAfter(actual, ei)})은 여기에 없어야 합니다.`);
   }
   fail(
     `${what}의 층 구성이 기대와 다릅니다.\n- ${problems.join('\n- ')}\n` +
@@ -90,7 +93,12 @@ export function expectLayers(model: tf.LayersModel, expected: string[], what = '
  * Fails unless the layer at `index` has these configuration values; keys may be dotted paths into
  * the config, e.g. `'gammaInitializer.config.value'`. Numbers compare within 1e-6.
  */
-export function expectLayerConfig(model: tf.LayersModel, index: number, expected: Record<string, unknown>, what = '모델'): void {
+export function expectLayerConfig(
+  model: tf.LayersModel,
+  index: number,
+  expected: Record<string, unknown>,
+  what = '모델',
+): void {
   const layer = model.layers[index];
   if (!layer) fail(`${what}에 ${index + 1}번째 층이 없습니다(층이 ${model.layers.length}개입니다).`);
   const config = { className: layer.getClassName(), ...layer.getConfig() } as Record<string, unknown>;
@@ -98,24 +106,40 @@ export function expectLayerConfig(model: tf.LayersModel, index: number, expected
   const serialized = JSON.parse(JSON.stringify(config));
   const problems: string[] = [];
   for (const [path, want] of Object.entries(expected)) {
-    const got = path.split('.').reduce<unknown>((o, k) => (o != null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), serialized);
-    const same = typeof want === 'number' && typeof got === 'number' ? Math.abs(got - want) <= 1e-6 : JSON.stringify(got) === JSON.stringify(want);
+    const got = path
+      .split('.')
+      .reduce<unknown>(
+        (o, k) => (o != null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined),
+        serialized,
+      );
+    const same =
+      typeof want === 'number' && typeof got === 'number'
+        ? Math.abs(got - want) <= 1e-6
+        : JSON.stringify(got) === JSON.stringify(want);
     if (!same) problems.push(`${path}: 지금 ${JSON.stringify(got)}, 기대 ${JSON.stringify(want)}`);
   }
-  if (problems.length) fail(`${what}의 ${index + 1}번째 층(${layer.getClassName()})의 설정이 다릅니다.\n- ${problems.join('\n- ')}`);
+  if (problems.length)
+    fail(`${what}의 ${index + 1}번째 층(${layer.getClassName()})의 설정이 다릅니다.\n- ${problems.join('\n- ')}`);
 }
 
 /** Fails unless |actual − expected| ≤ tolerance, saying by how much it is off. */
-export function expectClose(what: string, actual: unknown, expected: number, tolerance: number): asserts actual is number {
+export function expectClose(
+  what: string,
+  actual: unknown,
+  expected: number,
+  tolerance: number,
+): asserts actual is number {
   if (typeof actual !== 'number' || !Number.isFinite(actual)) fail(`${what}: 숫자가 아닙니다(${String(actual)}).`);
   const diff = Math.abs(actual - expected);
-  if (diff > tolerance) fail(`${what}: ${fmt(actual)}인데 ${fmt(expected)}에 가까워야 합니다. 차이 ${fmt(diff)} (허용 ${fmt(tolerance)}).`);
+  if (diff > tolerance)
+    fail(`${what}: ${fmt(actual)}인데 ${fmt(expected)}에 가까워야 합니다. 차이 ${fmt(diff)} (허용 ${fmt(tolerance)}).`);
 }
 
 /** Fails unless actual ≥ min, saying how far below it is. */
 export function expectAtLeast(what: string, actual: unknown, min: number, advice = ''): asserts actual is number {
   if (typeof actual !== 'number' || !Number.isFinite(actual)) fail(`${what}: 숫자가 아닙니다(${String(actual)}).`);
-  if (actual < min) fail(`${what}: ${fmt(actual)}로 기준 ${fmt(min)}보다 ${fmt(min - actual)} 낮습니다.${advice ? ` ${advice}` : ''}`);
+  if (actual < min)
+    fail(`${what}: ${fmt(actual)}로 기준 ${fmt(min)}보다 ${fmt(min - actual)} 낮습니다.${advice ? ` ${advice}` : ''}`);
 }
 
 /** Fails unless the columns are exactly these, in this order: names the missing, extra and misplaced ones. */
@@ -127,7 +151,9 @@ export function expectColumns(actual: string[], expected: string[], what = '데�
   if (missing.length) problems.push(`빠진 열: ${missing.join(', ')}`);
   if (extra.length) problems.push(`없어야 할 열: ${extra.join(', ')}`);
   if (!missing.length && !extra.length) problems.push('열은 모두 있지만 순서가 다릅니다');
-  fail(`${what}의 열이 기대와 다릅니다.\n- ${problems.join('\n- ')}\n기대: ${expected.join(', ')}\n지금: ${actual.join(', ')}`);
+  fail(
+    `${what}의 열이 기대와 다릅니다.\n- ${problems.join('\n- ')}\n기대: ${expected.join(', ')}\n지금: ${actual.join(', ')}`,
+  );
 }
 
 /** Fails unless every row is one-hot (a single 1, the rest 0) with its 1 in the column of the row's label. */
@@ -137,15 +163,20 @@ export function expectOneHot(rows: number[][], labels: number[], what = '원-핫
     const row = rows[r].map(Number);
     const ones = row.filter((v) => v === 1).length;
     const others = row.filter((v) => v !== 0 && v !== 1).length;
-    if (ones !== 1 || others !== 0) fail(`${what}: ${r}번째 행 [${row.join(', ')}]은 원-핫이 아닙니다(1이 정확히 하나, 나머지는 0이어야 합니다).`);
-    if (row.indexOf(1) !== labels[r]) fail(`${what}: ${r}번째 행의 1이 ${row.indexOf(1)}번째 열에 있는데, 레이블 ${labels[r]}에 맞는 ${labels[r]}번째 열이어야 합니다.`);
+    if (ones !== 1 || others !== 0)
+      fail(`${what}: ${r}번째 행 [${row.join(', ')}]은 원-핫이 아닙니다(1이 정확히 하나, 나머지는 0이어야 합니다).`);
+    if (row.indexOf(1) !== labels[r])
+      fail(
+        `${what}: ${r}번째 행의 1이 ${row.indexOf(1)}번째 열에 있는데, 레이블 ${labels[r]}에 맞는 ${labels[r]}번째 열이어야 합니다.`,
+      );
   }
 }
 
 /** Fails unless the tensors have the same shape and agree within `tolerance` everywhere; names the worst element. */
 export function expectTensorClose(what: string, actual: tf.Tensor, expected: tf.Tensor, tolerance = 1e-4): void {
   if (!(actual instanceof tf.Tensor)) fail(`${what}: 텐서가 아닙니다(${typeof actual}).`);
-  if (actual.shape.join() !== expected.shape.join()) fail(`${what}: 모양이 [${actual.shape}]인데 [${expected.shape}]이어야 합니다.`);
+  if (actual.shape.join() !== expected.shape.join())
+    fail(`${what}: 모양이 [${actual.shape}]인데 [${expected.shape}]이어야 합니다.`);
   const a = actual.dataSync();
   const e = expected.dataSync();
   let worst = 0;
@@ -160,13 +191,16 @@ export function expectTensorClose(what: string, actual: tf.Tensor, expected: tf.
     index.unshift(rest % expected.shape[k]);
     rest = Math.floor(rest / expected.shape[k]);
   }
-  fail(`${what}: 원소 [${index.join(', ')}]가 ${fmt(a[at])}인데 ${fmt(e[at])}이어야 합니다. 차이 ${fmt(worst)} (허용 ${fmt(tolerance)}).`);
+  fail(
+    `${what}: 원소 [${index.join(', ')}]가 ${fmt(a[at])}인데 ${fmt(e[at])}이어야 합니다. 차이 ${fmt(worst)} (허용 ${fmt(tolerance)}).`,
+  );
 }
 
 /** Fails unless the model was compiled with this loss (by name, e.g. 'sparseCategoricalCrossentropy'). */
 export function expectLoss(model: tf.LayersModel, expected: string): void {
   const loss = (model as unknown as { loss?: unknown }).loss;
-  if (loss === undefined) fail('모델이 아직 compile되지 않았습니다. model.compile({ optimizer, loss, metrics })를 호출하세요.');
+  if (loss === undefined)
+    fail('모델이 아직 compile되지 않았습니다. model.compile({ optimizer, loss, metrics })를 호출하세요.');
   const name = typeof loss === 'function' ? loss.name : Array.isArray(loss) ? String(loss[0]) : String(loss);
   const norm = (s: string) => s.replace(/[_\s]/g, '').toLowerCase();
   if (norm(name) !== norm(expected)) fail(`손실 함수가 ${name}인데 ${expected}이어야 합니다.`);
@@ -214,7 +248,10 @@ export async function recordFitCalls(fn: () => unknown): Promise<FitCall[]> {
   const calls: FitCall[] = [];
   // A Sequential's fit delegates to its inner LayersModel, so patching the base class sees each call once.
   proto.fit = function (this: tf.LayersModel, x, y, args = {}) {
-    calls.push({ initialWeights: this.getWeights().map((w) => w.dataSync().slice() as Float32Array), options: { ...args } });
+    calls.push({
+      initialWeights: this.getWeights().map((w) => w.dataSync().slice() as Float32Array),
+      options: { ...args },
+    });
     return original.call(this, x, y, args);
   };
   try {
@@ -227,11 +264,16 @@ export async function recordFitCalls(fn: () => unknown): Promise<FitCall[]> {
 
 /** Fails unless two weight lists (as recordFitCalls gives them) are identical; names the first tensor that differs. */
 export function expectSameWeights(what: string, a: Float32Array[], b: Float32Array[]): void {
-  if (a.length !== b.length) fail(`${what}: 가중치 텐서 수가 다릅니다(${a.length}개와 ${b.length}개). 같은 모델 구조인지 확인하세요.`);
+  if (a.length !== b.length)
+    fail(`${what}: 가중치 텐서 수가 다릅니다(${a.length}개와 ${b.length}개). 같은 모델 구조인지 확인하세요.`);
   for (let k = 0; k < a.length; k++) {
-    if (a[k].length !== b[k].length) fail(`${what}: ${k + 1}번째 가중치 텐서의 크기가 다릅니다(${a[k].length}와 ${b[k].length}).`);
+    if (a[k].length !== b[k].length)
+      fail(`${what}: ${k + 1}번째 가중치 텐서의 크기가 다릅니다(${a[k].length}와 ${b[k].length}).`);
     let worst = 0;
     for (let i = 0; i < a[k].length; i++) worst = Math.max(worst, Math.abs(a[k][i] - b[k][i]));
-    if (worst > 0) fail(`${what}: ${k + 1}번째 가중치 텐서가 최대 ${fmt(worst)}만큼 다릅니다. 두 실행이 같은 초기 가중치에서 출발하지 않았습니다.`);
+    if (worst > 0)
+      fail(
+        `${what}: ${k + 1}번째 가중치 텐서가 최대 ${fmt(worst)}만큼 다릅니다. 두 실행이 같은 초기 가중치에서 출발하지 않았습니다.`,
+      );
   }
 }

@@ -23,7 +23,9 @@ export interface CheckSpec {
 
 /** True for cells that grade: tagged `check` or carrying `metadata.check`. */
 export function isCheckCell(cell: Cell): boolean {
-  return cell.cell_type === 'code' && (cell.metadata?.tags?.includes(CHECK_TAG) === true || cell.metadata?.check != null);
+  return (
+    cell.cell_type === 'code' && (cell.metadata?.tags?.includes(CHECK_TAG) === true || cell.metadata?.check != null)
+  );
 }
 
 /** The check cells of a notebook with their ids and points; throws on malformed metadata. */
@@ -34,7 +36,9 @@ export function checkSpecs(nb: Notebook, path = 'notebook'): CheckSpec[] {
     const meta = cell.metadata.check as { id?: unknown; points?: unknown } | undefined;
     const where = `${path}, cell ${index}${cell.id ? ` (${cell.id})` : ''}`;
     if (!meta || typeof meta.id !== 'string' || !meta.id) {
-      throw new Error(`${where} is tagged "${CHECK_TAG}" but has no metadata.check.id; add "check": {"id": "...", "points": N}.`);
+      throw new Error(
+        `${where} is tagged "${CHECK_TAG}" but has no metadata.check.id; add "check": {"id": "...", "points": N}.`,
+      );
     }
     if (typeof meta.points !== 'number' || !(meta.points > 0)) {
       throw new Error(`${where}: metadata.check.points must be a positive number, got ${JSON.stringify(meta.points)}.`);
@@ -60,7 +64,10 @@ export function solutionRegions(source: string, where = 'cell'): SolutionRegion[
   let open: number | null = null;
   lines.forEach((line, i) => {
     if (BEGIN.test(line)) {
-      if (open !== null) throw new Error(`${where}, line ${i + 1}: BEGIN SOLUTION inside another answer region (opened on line ${open + 1}).`);
+      if (open !== null)
+        throw new Error(
+          `${where}, line ${i + 1}: BEGIN SOLUTION inside another answer region (opened on line ${open + 1}).`,
+        );
       open = i;
     } else if (END.test(line)) {
       if (open === null) throw new Error(`${where}, line ${i + 1}: END SOLUTION without a BEGIN SOLUTION above it.`);
@@ -69,7 +76,8 @@ export function solutionRegions(source: string, where = 'cell'): SolutionRegion[
       open = null;
     }
   });
-  if (open !== null) throw new Error(`${where}, line ${(open as number) + 1}: BEGIN SOLUTION is never closed with // END SOLUTION.`);
+  if (open !== null)
+    throw new Error(`${where}, line ${(open as number) + 1}: BEGIN SOLUTION is never closed with // END SOLUTION.`);
   return regions;
 }
 

@@ -41,11 +41,14 @@ export function validateExercise(nb: Notebook, path: string): void {
   for (const spec of specs) {
     const where = `${path}, check cell ${spec.index} (${spec.id})`;
     const source = sourceOf(spec.cell);
-    if (solutionRegions(source, where).length) throw new Error(`${where} contains an answer region; checks are handed out as written.`);
+    if (solutionRegions(source, where).length)
+      throw new Error(`${where} contains an answer region; checks are handed out as written.`);
     const call = source.match(/\bcheck\(\s*['"]([^'"]+)['"]\s*,\s*([0-9.]+)/);
     if (!call) throw new Error(`${where} does not call check('${spec.id}', ${spec.points}, …).`);
     if (call[1] !== spec.id || Number(call[2]) !== spec.points) {
-      throw new Error(`${where}: its call check('${call[1]}', ${call[2]}, …) disagrees with metadata.check ${JSON.stringify({ id: spec.id, points: spec.points })}.`);
+      throw new Error(
+        `${where}: its call check('${call[1]}', ${call[2]}, …) disagrees with metadata.check ${JSON.stringify({ id: spec.id, points: spec.points })}.`,
+      );
     }
   }
 }
@@ -56,7 +59,11 @@ export function makeExercise(nb: Notebook, source: string): Notebook {
   const specs = checkSpecs(nb, source);
   const metadata = { ...nb.metadata };
   delete metadata.papermill;
-  const info: ExerciseInfo = { source, checks: specs.map(({ id, points }) => ({ id, points })), points: specs.reduce((s, c) => s + c.points, 0) };
+  const info: ExerciseInfo = {
+    source,
+    checks: specs.map(({ id, points }) => ({ id, points })),
+    points: specs.reduce((s, c) => s + c.points, 0),
+  };
   metadata[EXERCISE_META] = info;
   return { ...nb, metadata, cells: nb.cells.map((c, i) => studentCell(c, `${source}, cell ${i}`)) };
 }
@@ -73,9 +80,15 @@ export interface WrittenExercise {
  * Writes the student version of every instructor notebook in `notebooksDir` that has answer regions
  * or checks to `outDir`, and (unless `handouts` is false) an HTML handout of each to `outDir/handouts`.
  */
-export async function writeExercises(notebooksDir: string, outDir: string, handouts = true): Promise<WrittenExercise[]> {
+export async function writeExercises(
+  notebooksDir: string,
+  outDir: string,
+  handouts = true,
+): Promise<WrittenExercise[]> {
   const written: WrittenExercise[] = [];
-  for (const file of readdirSync(notebooksDir).filter((f) => f.endsWith('.ipynb')).sort()) {
+  for (const file of readdirSync(notebooksDir)
+    .filter((f) => f.endsWith('.ipynb'))
+    .sort()) {
     const nb = readNotebook(join(notebooksDir, file));
     if (!isExerciseNotebook(nb)) continue;
     const exercise = makeExercise(nb, basename(file, '.ipynb'));
@@ -85,6 +98,7 @@ export async function writeExercises(notebooksDir: string, outDir: string, hando
     const info = exercise.metadata[EXERCISE_META] as ExerciseInfo;
     written.push({ notebook: path, html, checks: info.checks.length, points: info.points });
   }
-  if (written.length === 0) throw new Error(`No notebook in ${notebooksDir} has answer regions (// BEGIN SOLUTION) or check cells.`);
+  if (written.length === 0)
+    throw new Error(`No notebook in ${notebooksDir} has answer regions (// BEGIN SOLUTION) or check cells.`);
   return written;
 }

@@ -28,7 +28,6 @@ export interface GradeResult {
   executed: string | null;
 }
 
-
 /** Options of a grading run. */
 export interface GradeOptions {
   masters: Master[];
@@ -49,7 +48,18 @@ const safeName = (s: string) => s.replace(/[^\p{L}\p{N}._-]+/gu, '_');
 /** Grades one submission; never throws for anything the submission does. */
 export async function gradeSubmission(file: string, student: string, options: GradeOptions): Promise<GradeResult> {
   const started = Date.now();
-  const base: GradeResult = { student, file, exercise: null, checks: [], points: 0, max: 0, flags: [], reason: null, seconds: 0, executed: null };
+  const base: GradeResult = {
+    student,
+    file,
+    exercise: null,
+    checks: [],
+    points: 0,
+    max: 0,
+    flags: [],
+    reason: null,
+    seconds: 0,
+    executed: null,
+  };
   let sub: Notebook;
   try {
     sub = readNotebook(file);
@@ -57,7 +67,8 @@ export async function gradeSubmission(file: string, student: string, options: Gr
     return { ...base, reason: `노트북을 읽을 수 없습니다: ${(e as Error).message}` };
   }
   const master = identifyExercise(sub, file, options.masters);
-  if (!master) return { ...base, reason: `어떤 과제인지 알 수 없습니다(과제: ${options.masters.map((m) => m.name).join(', ')}).` };
+  if (!master)
+    return { ...base, reason: `어떤 과제인지 알 수 없습니다(과제: ${options.masters.map((m) => m.name).join(', ')}).` };
   const { notebook, flags } = assembleSubmission(master, sub);
   const declared = new Set(notebookParameters(master.notebook).map((p) => p.name));
   const parameters = Object.fromEntries(Object.entries(options.parameters ?? {}).filter(([k]) => declared.has(k)));
@@ -73,7 +84,9 @@ export async function gradeSubmission(file: string, student: string, options: Gr
   try {
     const input = join(sandbox.notebooksDir, `${master.name}.ipynb`);
     writeNotebook(input, notebook);
-    const nodeOptions = [process.env.NODE_OPTIONS, `--max-old-space-size=${options.memoryMb}`].filter(Boolean).join(' ');
+    const nodeOptions = [process.env.NODE_OPTIONS, `--max-old-space-size=${options.memoryMb}`]
+      .filter(Boolean)
+      .join(' ');
     const result = await runNotebook({
       input,
       output: executedPath,
@@ -84,10 +97,16 @@ export async function gradeSubmission(file: string, student: string, options: Gr
     });
     executed = result.notebook;
     if (controller.signal.aborted) {
-      const running = executed?.cells.find((c) => (c.metadata?.papermill as { status?: string } | undefined)?.status === 'failed' || (c.metadata?.papermill as { status?: string } | undefined)?.status === 'running');
+      const running = executed?.cells.find(
+        (c) =>
+          (c.metadata?.papermill as { status?: string } | undefined)?.status === 'failed' ||
+          (c.metadata?.papermill as { status?: string } | undefined)?.status === 'running',
+      );
       reason = `시간 제한 ${options.timeout}초를 넘겨 중단했습니다${running && executed ? `(${cellLabel(executed, running)} 실행 중)` : ''}.`;
     } else if (!result.ok) {
-      reason = (executed && stopReason(executed, log.includes('the kernel died'))) ?? `실행이 실패했습니다(종료 코드 ${result.exitCode}).`;
+      reason =
+        (executed && stopReason(executed, log.includes('the kernel died'))) ??
+        `실행이 실패했습니다(종료 코드 ${result.exitCode}).`;
     }
   } catch (e) {
     reason = `채점기가 이 제출물을 실행하지 못했습니다: ${(e as Error).message}`;
@@ -153,7 +172,9 @@ export async function gradeAll(submissions: Submission[], options: GradeOptions,
       options.onLog?.(`grading ${s.student}: ${s.file}\n`);
       results[i] = await gradeSubmission(s.file, s.student, options);
       const r = results[i];
-      options.onLog?.(`  ${s.student}: ${r.points}/${r.max}${r.flags.length ? ' [flagged]' : ''}${r.reason ? ` — ${r.reason}` : ''} (${r.seconds.toFixed(0)} s)\n`);
+      options.onLog?.(
+        `  ${s.student}: ${r.points}/${r.max}${r.flags.length ? ' [flagged]' : ''}${r.reason ? ` — ${r.reason}` : ''} (${r.seconds.toFixed(0)} s)\n`,
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, submissions.length)) }, worker));

@@ -7,7 +7,8 @@ import { GradeResult } from './grade';
 /** The check columns across all graded exercises, as `exercise:check`. */
 function checkColumns(results: GradeResult[]): string[] {
   const columns: string[] = [];
-  for (const r of results) for (const c of r.checks) if (!columns.includes(`${r.exercise}:${c.id}`)) columns.push(`${r.exercise}:${c.id}`);
+  for (const r of results)
+    for (const c of r.checks) if (!columns.includes(`${r.exercise}:${c.id}`)) columns.push(`${r.exercise}:${c.id}`);
   return columns;
 }
 
@@ -19,12 +20,31 @@ const csvField = (v: string | number) => {
 /** The gradebook as CSV: student, exercise, points and maximum, one column per check, flags, reason, seconds, executed file. */
 export function gradebookCsv(results: GradeResult[], outDir: string): string {
   const columns = checkColumns(results);
-  const header = ['student', 'exercise', 'points', 'max', ...columns, 'flagged', 'flags', 'reason', 'seconds', 'executed'];
+  const header = [
+    'student',
+    'exercise',
+    'points',
+    'max',
+    ...columns,
+    'flagged',
+    'flags',
+    'reason',
+    'seconds',
+    'executed',
+  ];
   const rows = results.map((r) => {
     const byColumn = new Map(r.checks.map((c) => [`${r.exercise}:${c.id}`, c.points]));
     return [
-      r.student, r.exercise ?? '', r.points, r.max, ...columns.map((c) => byColumn.get(c) ?? ''),
-      r.flags.length ? 'yes' : 'no', r.flags.join('; '), r.reason ?? '', r.seconds.toFixed(1), r.executed ? relative(outDir, r.executed) : '',
+      r.student,
+      r.exercise ?? '',
+      r.points,
+      r.max,
+      ...columns.map((c) => byColumn.get(c) ?? ''),
+      r.flags.length ? 'yes' : 'no',
+      r.flags.join('; '),
+      r.reason ?? '',
+      r.seconds.toFixed(1),
+      r.executed ? relative(outDir, r.executed) : '',
     ];
   });
   return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\n') + '\n';
@@ -35,9 +55,14 @@ export function gradebookHtml(results: GradeResult[], outDir: string, title = 'ì
   const rows = results
     .map((r) => {
       const checks = r.checks
-        .map((c) => `<li class="${c.passed ? 'pass' : 'fail'}"><code>${escapeHtml(c.id)}</code> ${c.points}/${c.max}${c.passed ? '' : `<div class="msg">${escapeHtml(c.message)}</div>`}</li>`)
+        .map(
+          (c) =>
+            `<li class="${c.passed ? 'pass' : 'fail'}"><code>${escapeHtml(c.id)}</code> ${c.points}/${c.max}${c.passed ? '' : `<div class="msg">${escapeHtml(c.message)}</div>`}</li>`,
+        )
         .join('');
-      const link = r.executed ? `<a href="${encodeURI(relative(outDir, r.executed))}">${escapeHtml(basename(r.executed))}</a>` : '';
+      const link = r.executed
+        ? `<a href="${encodeURI(relative(outDir, r.executed))}">${escapeHtml(basename(r.executed))}</a>`
+        : '';
       return (
         `<tr><td><b>${escapeHtml(r.student)}</b><br><small>${escapeHtml(r.exercise ?? basename(r.file))}</small></td>` +
         `<td class="num">${r.points} / ${r.max}</td><td><ul>${checks}</ul></td>` +

@@ -29,9 +29,12 @@ export function createSandbox(): Sandbox {
     dir = mkdtempSync(join(SANDBOX_BASE, 'submission-'));
   } catch (e) {
     const why = (e as Error).message;
-    throw new Error(`Cannot create a grading sandbox in ${SANDBOX_BASE} (${why}); out/ must be writable by the user who grades.`, {
-      cause: e,
-    });
+    throw new Error(
+      `Cannot create a grading sandbox in ${SANDBOX_BASE} (${why}); out/ must be writable by the user who grades.`,
+      {
+        cause: e,
+      },
+    );
   }
   symlinkSync(join(ROOT, 'data'), join(dir, 'data'), 'dir');
   const notebooksDir = join(dir, 'notebooks');

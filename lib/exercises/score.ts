@@ -45,7 +45,9 @@ export function stopReason(nb: Notebook, kernelDied = false): string | null {
   const pm = (c: Cell) => (c.metadata?.papermill ?? {}) as { exception?: boolean; status?: string };
   const failed = nb.cells.find((c) => pm(c).exception || pm(c).status === 'failed');
   if (!failed) return '실행이 중간에 멈췄습니다.';
-  const what = isCheckCell(failed) ? `검사 셀(${(failed.metadata.check as { id?: string })?.id ?? failed.id})` : cellLabel(nb, failed);
+  const what = isCheckCell(failed)
+    ? `검사 셀(${(failed.metadata.check as { id?: string })?.id ?? failed.id})`
+    : cellLabel(nb, failed);
   if (kernelDied) return `${what}을 실행하는 중에 커널이 죽었습니다(메모리 한도를 넘었을 수 있습니다).`;
   const error = errorOf(failed);
   return `${what}에서 오류가 나 실행이 멈췄습니다${error ? `: ${error}` : '.'}`;
@@ -54,13 +56,21 @@ export function stopReason(nb: Notebook, kernelDied = false): string | null {
 /** Scores every instructor check from the executed notebook: only the check cells' own records count. */
 export function scoreChecks(master: Master, executed: Notebook | null, reason: string | null): CheckScore[] {
   return master.checks.map((spec) => {
-    const zero = (message: string): CheckScore => ({ id: spec.id, points: 0, max: spec.points, passed: false, message });
+    const zero = (message: string): CheckScore => ({
+      id: spec.id,
+      points: 0,
+      max: spec.points,
+      passed: false,
+      message,
+    });
     const cell = executed?.cells.find((c) => (c.metadata?.check as { id?: string } | undefined)?.id === spec.id);
     if (!cell) return zero(reason ?? '실행 결과가 없습니다.');
     const status = (cell.metadata?.papermill as { status?: string } | undefined)?.status;
     if (status !== 'completed') {
       const own = status === 'failed' ? errorOf(cell) : null;
-      return zero(own ? `검사 셀이 실행되지 못했습니다: ${own}` : `실행되지 않음: ${reason ?? '앞에서 실행이 멈췄습니다.'}`);
+      return zero(
+        own ? `검사 셀이 실행되지 못했습니다: ${own}` : `실행되지 않음: ${reason ?? '앞에서 실행이 멈췄습니다.'}`,
+      );
     }
     const name = checkRecordName(spec.id);
     let outcome: CheckOutcome | null = null;
@@ -72,6 +82,12 @@ export function scoreChecks(master: Master, executed: Notebook | null, reason: s
     }
     if (!outcome) return zero('검사 결과가 기록되지 않았습니다.');
     // Points come from the instructor's metadata, not from what ran in the student's kernel.
-    return { id: spec.id, points: outcome.passed === true ? spec.points : 0, max: spec.points, passed: outcome.passed === true, message: String(outcome.message ?? '') };
+    return {
+      id: spec.id,
+      points: outcome.passed === true ? spec.points : 0,
+      max: spec.points,
+      passed: outcome.passed === true,
+      message: String(outcome.message ?? ''),
+    };
   });
 }
