@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
-import { ChecksumError, downloadFile, loadCifar10, loadIris, loadMnist, MNIST_FILES } from '../../lib/data';
+import { ChecksumError } from '../../lib/data/checksums';
+import { loadCifar10 } from '../../lib/data/cifar10';
+import { downloadFile } from '../../lib/data/download';
+import { loadIris } from '../../lib/data/iris';
+import { loadMnist, MNIST_FILES } from '../../lib/data/mnist';
 import {
   bytesRoute,
   cleanupTempDirs,

@@ -4,17 +4,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import {
-  ChecksumError,
-  IRIS_FEATURE_NAMES,
-  loadCifar10,
-  loadImageTensor,
-  loadIris,
-  loadMnist,
-  parseIrisCsv,
-  standardizePerChannel,
-  trainTestSplit,
-} from '../../lib/data';
+import { ChecksumError } from '../../lib/data/checksums';
+import { loadCifar10, standardizePerChannel } from '../../lib/data/cifar10';
+import { loadImageTensor } from '../../lib/data/image';
+import { IRIS_FEATURE_NAMES, loadIris, parseIrisCsv } from '../../lib/data/iris';
+import { loadMnist } from '../../lib/data/mnist';
+import { trainTestSplit } from '../../lib/data/split';
 import { dataDir, fixture, isolateDataTests, NO_DATA_ENV, tempDir, withEnv, writeTrusted } from '../helpers/data';
 
 isolateDataTests();

@@ -5,20 +5,10 @@ import * as path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs';
 import * as tar from 'tar';
-import {
-  ChecksumError,
-  UnknownChecksumError,
-  loadMnist,
-  loadCifar10,
-  parseIdx,
-  IDX_IMAGES_MAGIC,
-  IDX_LABELS_MAGIC,
-  CIFAR10_RECORD_BYTES,
-  CIFAR10_CLASS_NAMES,
-  parseManifest,
-  datasetFile,
-  extractCifar10Archive,
-} from '../../lib/data';
+import { ChecksumError, UnknownChecksumError, parseManifest } from '../../lib/data/checksums';
+import { loadCifar10, CIFAR10_RECORD_BYTES, CIFAR10_CLASS_NAMES, extractCifar10Archive } from '../../lib/data/cifar10';
+import { datasetFile } from '../../lib/data/files';
+import { loadMnist, parseIdx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC } from '../../lib/data/mnist';
 import {
   copyFixture,
   fixture,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { projectPath } from '../../lib/project';
 import * as tf from '@tensorflow/tfjs';
-import { loadMnist } from '../../lib/data';
+import { loadMnist } from '../../lib/data/mnist';
 import { BatchStream, crossEntropy, globalNorm, lossAndGradients, trainSteps } from '../../lib/experiments/loop';
 import { evaluateModel } from '../../lib/experiments/evaluate';
 import { centreShift, quantileSorted, spreadRatio, unitStats } from '../../lib/experiments/stats';

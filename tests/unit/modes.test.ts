@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { projectPath } from '../../lib/project';
-import { loadMnist } from '../../lib/data';
+import { loadMnist } from '../../lib/data/mnist';
 import { evaluateModel } from '../../lib/experiments/evaluate';
 import { trainSteps } from '../../lib/experiments/loop';
 import { batchRenorm } from '../../lib/layers/batch-renorm';
