@@ -233,7 +233,7 @@ const WORKLOADS: Record<'quick' | 'full', Workload[]> = {
     { nb: 'nb1', family: 'lenet', runs: 2, train: 12_000, epochs: 1, evalPerEpoch: 0, evalOnce: 2_000 },
     { nb: 'nb2', family: 'small_cnn', runs: 1, train: 4_000, epochs: 6, evalPerEpoch: 1_000, evalOnce: 0 },
     { nb: 'nb3', family: 'iris', runs: 2, train: 84, epochs: 200, evalPerEpoch: 0, evalOnce: 0 },
-    { nb: 'nb4', family: 'vgg', runs: 1, train: 1_400, epochs: 3, evalPerEpoch: 600, evalOnce: 500 },
+    { nb: 'nb4', family: 'vgg', runs: 1, train: 2_800, epochs: 5, evalPerEpoch: 1_200, evalOnce: 500 },
     { nb: 'nb5', family: 'lenet', runs: 1, train: 12_000, epochs: 1, evalPerEpoch: 0, evalOnce: 0 },
     { nb: 'nb5', family: 'lenet_s5', runs: 3, train: 2_000, epochs: 3, evalPerEpoch: 0, evalOnce: 0 },
   ],

@@ -15,16 +15,17 @@ export type Profile = 'quick' | 'full';
 
 /** The notebooks in teaching order: the five seed notebooks, then the experiments. */
 export const COLLECTION: CollectionEntry[] = [
-  // Enough steps (~700) for BN's moving statistics (momentum 0.99) to settle where it is cheap;
+  // Enough steps for BN's moving statistics (momentum 0.99) to settle: ~700 where it is cheap;
   // fewer make inference-mode test scores meaningless (the notebooks then print a warning).
-  // Notebook 4's VGG is too slow for that on wasm and runs with the warning.
+  // Notebook 4's VGG gets ~440 (1% of the initial statistics left), which learns well past chance
+  // (0.41 test accuracy measured on the wasm + oneDNN path) and keeps the profile under 5 minutes.
   { notebook: '01_lenet_mnist_bn.ipynb', quick: { trainCount: 12000, testCount: 2000 } },
   {
     notebook: '02_why_bn_small_cifar_cnn.ipynb',
     quick: { trainCount: 4000, testCount: 1000, epochs: 6, batchSize: 32 },
   },
   { notebook: '03_iris_deep_mlp.ipynb', quick: { epochs: 200 } },
-  { notebook: '04_cifar_vgg_bn.ipynb', quick: { trainCount: 2000, testCount: 500, epochs: 3 } },
+  { notebook: '04_cifar_vgg_bn.ipynb', quick: { trainCount: 4000, testCount: 500, epochs: 5 } },
   {
     notebook: '05_lenet_shuffle.ipynb',
     quick: { trainCount: 12000, testCount: 2000, shuffleTrainCount: 2000, shuffleTestCount: 500, shuffleEpochs: 3 },
