@@ -31,6 +31,15 @@ function formatNumber(v: number): string {
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
+/** A check cell's recorded outcome (lib/exercises/check.ts), shown as its score rather than its fields. */
+function checkScore(v: unknown): string | null {
+  if (!isPlainObject(v)) return null;
+  const o = v as Record<string, unknown>;
+  if (typeof o.passed !== 'boolean' || typeof o.points !== 'number' || typeof o.max !== 'number') return null;
+  const first = String(o.message ?? '').split('\n')[0];
+  return `${o.passed ? '✔' : '✘'} ${o.points}/${o.max}${o.passed || !first ? '' : `: ${first}`}`;
+}
+
 /**
  * A recorded value in at most `maxLength` characters for a terminal table: numbers rounded, short
  * lists inline, long lists as their count, first and last values, lists of rows as their count and
@@ -38,7 +47,9 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => !!v && typeo
  */
 export function summarizeRecordValue(v: unknown, maxLength = 40): string {
   let s: string;
-  if (typeof v === 'number') s = formatNumber(v);
+  const score = checkScore(v);
+  if (score !== null) s = score;
+  else if (typeof v === 'number') s = formatNumber(v);
   else if (typeof v === 'string') s = v;
   else if (Array.isArray(v)) {
     if (v.every((x) => typeof x === 'number')) {
@@ -136,6 +147,8 @@ function escape(s: string): string {
  * numbers inline (long ones folded), lists of rows as a table, objects as a name/value table.
  */
 export function recordHtml(v: unknown): string {
+  const score = checkScore(v);
+  if (score !== null) return escape(score);
   if (typeof v === 'number') return escape(formatNumber(v));
   if (Array.isArray(v)) {
     if (v.every((x) => typeof x === 'number')) {

@@ -77,3 +77,12 @@ test('the handout index shows recorded results as small tables, not raw JSON', (
   assert.equal(recordHtml(records.renorm_batch_sizes), '2, 4, 8, 16');
   assert.ok(html.includes(drift));
 });
+
+test("a check cell's recorded outcome shows as its score in the summary and the index", () => {
+  const passed = { id: 'a', passed: true, points: 3, max: 3, message: '' };
+  const failed = { id: 'b', passed: false, points: 0, max: 2, message: 'BN 층이 빠졌습니다.\n자세히: …' };
+  assert.equal(summarizeRecordValue(passed), '✔ 3/3');
+  assert.equal(summarizeRecordValue(failed, 80), '✘ 0/2: BN 층이 빠졌습니다.');
+  assert.equal(recordHtml(failed), '✘ 0/2: BN 층이 빠졌습니다.');
+  assert.match(recordHtml({ passed: 'yes', points: 1 }), /<table/, 'other objects stay tables');
+});
