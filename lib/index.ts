@@ -7,6 +7,8 @@
 
 // Backends: native TensorFlow, WebAssembly with bn-lab's kernels, or plain JavaScript.
 export { initBackend, describeBackend } from './backend/select';
+export { benchSpeedNote } from './backend/speed';
+export type { BenchFamily } from './backend/speed';
 export type { BackendName, BackendInfo } from './backend/select';
 
 // Datasets (checksummed, looked up locally, downloaded when missing) and preprocessing.
