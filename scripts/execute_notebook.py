@@ -136,10 +136,11 @@ def main():
 
     # nbclient wants whole seconds.
     timeout = int(math.ceil(args.timeout)) if args.timeout else None
-    # iopub_timeout: how long nbclient keeps reading a cell's outputs after the kernel replied. Its
-    # 4 s default dropped the last of many queued display updates on a loaded machine (the kernel
-    # sends them in order, idle last, so waiting longer costs nothing when they arrive promptly).
-    client = LoggingClient(nb, kernel_name=kernel, timeout=timeout, iopub_timeout=120,
+    # iopub_timeout: how long nbclient keeps reading a cell's outputs after the kernel replied. The
+    # reply comes on another socket, ahead of a backlog of display updates; the 4 s default cut that
+    # backlog short on a loaded machine. The kernel sends its final idle status last (and, patched,
+    # drops none), so a longer wait costs nothing when outputs arrive promptly.
+    client = LoggingClient(nb, kernel_name=kernel, timeout=timeout, iopub_timeout=60,
                            resources={"metadata": {"path": args.cwd or os.path.dirname(os.path.abspath(args.input_path or args.input))}})
     client.log_output = args.log_output
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
