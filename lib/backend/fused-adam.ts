@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-
-/** What tfjs passes a kernel function (its own type, which spells the backend as `{}`). */
-type KernelArgs = Parameters<tf.KernelFunc>[0];
+import type { KernelArgs } from './kernel-util';
 
 /** The parts of tfjs's AdamOptimizer its applyGradients uses (protected in its typings). */
 interface AdamState {

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { inNotebook, LiveBundleOutput, MimeBundle, newLiveBundleOutput } from '../notebook/display';
+import { RunningMean } from '../training/callbacks';
 import { sideBySideLayout } from './charts';
 import { chartNeedsLibrary, Figure, figureBundle, figureHtml, figureTitle, PlotlyObject } from './plotly';
 
@@ -66,8 +67,7 @@ export class CurveRecorder {
   readonly validation: Record<string, Curve> = {};
   private epochsDone = 0;
   private batches = 0;
-  private seen = 0;
-  private sums: Record<string, number> = {};
+  private running = new RunningMean();
   private stride = 1;
 
   constructor(private readonly maxPoints = 300) {}
@@ -76,15 +76,12 @@ export class CurveRecorder {
   batch(logs: Record<string, number>, batchesPerEpoch?: number): void {
     const size = typeof logs.size === 'number' && logs.size > 0 ? logs.size : 1;
     this.batches += 1;
-    this.seen += size;
-    for (const [key, value] of Object.entries(logs)) {
-      if (key === 'batch' || key === 'size' || typeof value !== 'number' || !Number.isFinite(value)) continue;
-      this.sums[key] = (this.sums[key] ?? 0) + value * size;
-    }
+    // A non-finite value (a diverging batch) is left out of its mean rather than turning the curve into NaN.
+    const finite = Object.entries(logs).filter(([k, v]) => k !== 'batch' && k !== 'size' && Number.isFinite(v));
+    const means = this.running.add({ size, ...Object.fromEntries(finite) });
     if (this.batches % this.stride !== 0) return;
     const fraction = batchesPerEpoch ? Math.min(1, this.batches / batchesPerEpoch) : 0;
-    for (const [key, sum] of Object.entries(this.sums))
-      this.push(this.train, key, this.epochsDone + fraction, sum / this.seen);
+    for (const [key, mean] of Object.entries(means)) this.push(this.train, key, this.epochsDone + fraction, mean);
   }
 
   /** Closes an epoch with its final logs (training means and val_* values). */
@@ -102,8 +99,7 @@ export class CurveRecorder {
       }
     }
     this.batches = 0;
-    this.seen = 0;
-    this.sums = {};
+    this.running = new RunningMean();
   }
 
   /** Metrics that have at least one point, loss first, then accuracy. */

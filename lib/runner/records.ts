@@ -15,13 +15,6 @@ export function readRecords(nb: Notebook): Record<string, unknown> {
   return records;
 }
 
-/** A recorded value as the summary table and the handout index print it (4 decimals, lists inline). */
-export function formatRecordValue(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(4);
-  if (Array.isArray(v)) return `[${v.map(formatRecordValue).join(', ')}]`;
-  return JSON.stringify(v);
-}
-
 /** A number as the summaries print it: integers whole, others to 4 significant digits. */
 function formatNumber(v: number): string {
   if (Number.isInteger(v)) return String(v);

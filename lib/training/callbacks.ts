@@ -21,16 +21,12 @@ export class RunningMean {
   private readonly sums: Record<string, number> = {};
   private seen = 0;
 
-  /** Adds one batch's logs and returns the epoch-so-far means. */
+  /** Adds one batch's logs and returns the epoch-so-far mean of every metric seen this epoch. */
   add(logs: tf.Logs): Record<string, number> {
     const { batch: _batch, size = 1, ...metrics } = logs;
     this.seen += size;
-    const means: Record<string, number> = {};
-    for (const [key, value] of Object.entries(metrics)) {
-      this.sums[key] = (this.sums[key] ?? 0) + value * size;
-      means[key] = this.sums[key] / this.seen;
-    }
-    return means;
+    for (const [key, value] of Object.entries(metrics)) this.sums[key] = (this.sums[key] ?? 0) + value * size;
+    return Object.fromEntries(Object.entries(this.sums).map(([key, sum]) => [key, sum / this.seen]));
   }
 }
 

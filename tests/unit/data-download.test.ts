@@ -1,4 +1,4 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -10,9 +10,8 @@ import { loadIris } from '../../lib/data/iris';
 import { loadMnist, MNIST_FILES } from '../../lib/data/mnist';
 import {
   bytesRoute,
-  cleanupTempDirs,
   dataDir,
-  isolateDownloads,
+  isolateDataTests,
   NO_DATA_ENV,
   sha256,
   startServer,
@@ -21,8 +20,7 @@ import {
 } from '../helpers/data';
 
 // Every download here goes to a server on 127.0.0.1; nothing reaches the real network.
-isolateDownloads();
-after(cleanupTempDirs);
+isolateDataTests();
 
 const irisBytes = readFileSync(path.join(dataDir(), 'iris.csv'));
 
