@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // Runs after `npm install` / `npm ci`: builds lib/ (notebooks import the compiled JS through the
 // package's own name, because tslab cannot import .ts files from outside the notebook folder) and
-// registers the tslab Jupyter kernel so that it starts this project's tslab. Plain JS on purpose:
+// makes the Python side (.venv/ from requirements.txt) and registers the tslab kernel inside it, so
+// that it starts this project's tslab. Plain JS on purpose:
 // it runs before anything is compiled.
 'use strict';
 const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
@@ -45,23 +47,82 @@ function build() {
 // which ignores a package's self-reference through "exports", and a link npm owns survives a
 // later `npm install <package>`, which prunes links it does not know.
 
-function registerKernel() {
-  // Compiled by build() above; shared with the notebook runner so both find the same Python.
-  const { findJupyterPython, JUPYTER_HELP } = require('../dist/lib/runner/python.js');
-  const python = findJupyterPython(['jupyter_client']);
-  if (!python) {
-    console.warn(`bn-lab: Jupyter was not found, so the tslab kernel was not registered.\n${JUPYTER_HELP}`);
-    return;
+const VENV = path.join(root, '.venv');
+const VENV_PYTHON = path.join(VENV, process.platform === 'win32' ? 'Scripts/python.exe' : 'bin/python');
+const REQUIREMENTS = path.join(root, 'requirements.txt');
+// Written into .venv after a successful install: a changed requirements.txt reinstalls.
+const STAMP = path.join(VENV, 'bn-lab-requirements.sha256');
+
+/** A Python 3.10+ that can make virtual environments (Debian splits venv/ensurepip into python3-venv). */
+function findBasePython() {
+  const probe = 'import sys, venv, ensurepip; assert sys.version_info >= (3, 10)';
+  return ['python3', 'python', '/usr/bin/python3'].find((py) => run(py, ['-c', probe]).status === 0) ?? null;
+}
+
+/**
+ * Makes .venv from requirements.txt (JupyterLab, Notebook 7, nbclient, nbconvert, plotly's
+ * renderer, JupyterLite) unless BN_LAB_PYTHON names a Jupyter of the user's own. Returns the Python
+ * to register the kernel with, or null after saying what to install; never stops the install.
+ */
+function setupPython() {
+  const own = process.env.BN_LAB_PYTHON;
+  if (own) {
+    if (run(own, ['-c', 'import jupyter_client, nbclient']).status === 0) return own;
+    console.warn(`bn-lab: BN_LAB_PYTHON=${own} cannot import jupyter_client and nbclient; install them there.`);
+    return null;
   }
+  const wanted = require('node:crypto').createHash('sha256').update(fs.readFileSync(REQUIREMENTS)).digest('hex');
+  if (fs.existsSync(VENV_PYTHON) && fs.existsSync(STAMP) && fs.readFileSync(STAMP, 'utf8').trim() === wanted) {
+    return VENV_PYTHON;
+  }
+  if (!fs.existsSync(VENV_PYTHON)) {
+    const base = findBasePython();
+    if (!base) {
+      console.warn(
+        `bn-lab: no Python 3.10+ with the venv module was found, so Jupyter was not set up.\n${JUPYTER_HELP()}`,
+      );
+      return null;
+    }
+    console.log(`bn-lab: making .venv/ with ${base} ...`);
+    const made = run(base, ['-m', 'venv', VENV], { stdio: 'inherit' });
+    if (made.status !== 0) {
+      console.warn(`bn-lab: \`${base} -m venv .venv\` failed.\n${JUPYTER_HELP()}`);
+      return null;
+    }
+  }
+  console.log('bn-lab: installing requirements.txt into .venv/ (JupyterLab, Notebook, nbclient, JupyterLite) ...');
+  const pip = run(VENV_PYTHON, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', REQUIREMENTS], {
+    stdio: 'inherit',
+  });
+  if (pip.status !== 0) {
+    console.warn(
+      `bn-lab: pip could not install requirements.txt into .venv/ (see above); retry with \`npm run python\`.`,
+    );
+    return null;
+  }
+  fs.writeFileSync(STAMP, `${wanted}\n`);
+  return VENV_PYTHON;
+}
+
+function JUPYTER_HELP() {
+  return require('../dist/lib/runner/python.js').JUPYTER_HELP;
+}
+
+/**
+ * Registers the tslab kernel inside the Python's own prefix (--sys-prefix for a virtual
+ * environment), so a kernel spec never points at another checkout's tslab.
+ */
+function registerKernel(python) {
   const tslab = path.join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'tslab.cmd' : 'tslab');
-  const r = run(tslab, ['install', `--python=${python}`, `--binary=${tslab}`]);
+  const inVenv = run(python, ['-c', 'import sys; sys.exit(0 if sys.prefix != sys.base_prefix else 1)']).status === 0;
+  const r = run(tslab, ['install', `--python=${python}`, `--binary=${tslab}`, inVenv ? '--sys-prefix' : '--user']);
   if (r.status !== 0) {
     console.warn(
-      `bn-lab: registering the tslab kernel failed:\n${r.stdout}${r.stderr}\n  Retry with \`npm run kernel\`.`,
+      `bn-lab: registering the tslab kernel failed:\n${r.stdout}${r.stderr}\n  Retry with \`npm run python\`.`,
     );
     return;
   }
-  console.log(`bn-lab: tslab kernel registered with ${python} (it runs ${tslab}).`);
+  console.log(`bn-lab: tslab kernel registered in ${python}'s Jupyter (it runs ${tslab}).`);
 }
 
 /**
@@ -82,10 +143,12 @@ function buildNative() {
   }
 }
 
+// `node scripts/postinstall.js python` redoes only the Python side (npm run python).
 const only = process.argv[2];
-if (only !== 'kernel') {
+if (only !== 'python') {
   applyPatches();
   build();
   buildNative();
 }
-if (only !== 'build') registerKernel();
+const python = setupPython();
+if (python) registerKernel(python);
