@@ -1,23 +1,16 @@
 /**
- * Starts a real Jupyter front end for the UI tests and stops it cleanly:
- * - `lab`: JupyterLab 4 from Debian trixie, in the chroot made by setup-jupyterlab.sh, with the
- *   project and the dataset folders bind-mounted at their own paths (so every path is the same
- *   inside and outside);
- * - `notebook`: the classic Notebook 6 from the host's Debian packages.
- * Both listen on 127.0.0.1 with a free port and no token, and run this project's tslab kernel
- * through a private kernel spec (the global `tslab` spec may point at another checkout).
- *
- * As root, the server runs in its own mount and PID namespaces (unshare): its bind mounts exist
- * only there, and when the server process ends the kernel dies with it and every mount vanishes,
- * even if this process is killed. Without root only the classic Notebook can run.
- *
- * CLI: `node dist/scripts/jupyter/server.js lab|notebook` prints the URL and runs until Ctrl-C.
+ * Starts a real Jupyter front end for the UI tests and stops it cleanly: JupyterLab 4 (`lab`) or
+ * Notebook 7 (`notebook`), both from the project's .venv (or BN_LAB_PYTHON's Jupyter), as the
+ * user running the tests. Each listens on 127.0.0.1 with a free port and no token, keeps its
+ * settings in a private folder, and runs this project's tslab kernel through a private kernel spec
+ * (a spec registered elsewhere may point at another checkout).
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { findJupyterPython, JUPYTER_HELP } from '../../lib/runner/python';
 
 /** Which front end to start. */
 export type Frontend = 'lab' | 'notebook';
@@ -25,10 +18,7 @@ export type Frontend = 'lab' | 'notebook';
 /** The project's root (this file compiles to dist/scripts/jupyter/). */
 export const PROJECT_ROOT = resolve(__dirname, '..', '..', '..');
 
-/** Where setup-jupyterlab.sh builds the trixie chroot unless BN_LAB_JUPYTERLAB_CHROOT says otherwise. */
-export const DEFAULT_CHROOT = '/var/cache/bn-lab/jupyterlab-trixie';
-
-/** The dataset variables passed to the server (and so to its kernels); their folders are mounted in the chroot. */
+/** The dataset variables passed to the server (and so to its kernels). */
 export const DATA_ENV_VARS = ['BN_LAB_MNIST_DIR', 'BN_LAB_CIFAR10_DIR', 'BN_LAB_IRIS_DIR'];
 
 /** Options for startJupyter. */
@@ -38,9 +28,7 @@ export interface StartOptions {
   root?: string;
   /** Extra environment for the server and its kernels. */
   env?: Record<string, string>;
-  /** The trixie chroot for `lab`. */
-  chroot?: string;
-  /** Python with the `notebook` package, for `notebook`. */
+  /** The Python whose Jupyter runs; defaults to BN_LAB_PYTHON, else the project's .venv. */
   python?: string;
   /** Seconds to wait for the server to answer. */
   startTimeout?: number;
@@ -72,17 +60,27 @@ export function freePort(): Promise<number> {
   });
 }
 
-const isRoot = () => process.getuid?.() === 0;
+/** The module each front end runs as (`python -m ...`) and the major version the tests are written for. */
+const FRONTEND_MODULE: Record<Frontend, { module: string; major: string; name: string }> = {
+  lab: { module: 'jupyterlab', major: '4', name: 'JupyterLab 4' },
+  notebook: { module: 'notebook', major: '7', name: 'Notebook 7' },
+};
 
-/** The chroot's path, or an error that says how to make it. */
-export function jupyterLabChroot(chroot = process.env.BN_LAB_JUPYTERLAB_CHROOT ?? DEFAULT_CHROOT): string {
-  if (!existsSync(join(chroot, 'usr', 'bin', 'jupyter-lab'))) {
+/** The Python that runs `frontend`, or an error saying how to get it. */
+export function frontendPython(frontend: Frontend, python?: string): string {
+  const { module, major, name } = FRONTEND_MODULE[frontend];
+  const py = python ?? findJupyterPython([module, 'jupyter_client']);
+  if (!py) throw new Error(`${name} was not found.\n${JUPYTER_HELP}`);
+  const probe = spawnSync(py, ['-c', `import ${module}, sys; sys.stdout.write(${module}.__version__)`], {
+    encoding: 'utf8',
+  });
+  if (probe.status !== 0 || probe.stdout.split('.')[0] !== major) {
     throw new Error(
-      `JupyterLab's chroot was not found at ${chroot}: build it with 'sudo scripts/jupyter/setup-jupyterlab.sh' ` +
-        '(or set BN_LAB_JUPYTERLAB_CHROOT to where it is).',
+      `${name} is needed, but ${py} has ${module} ${probe.stdout || `missing (${probe.stderr || probe.error?.message})`}: ` +
+        'run `npm run python` to rebuild .venv/ from requirements.txt (or point BN_LAB_PYTHON at a Python that has it).',
     );
   }
-  return chroot;
+  return py;
 }
 
 /**
@@ -166,9 +164,8 @@ function dataEnv(extra: Record<string, string> | undefined): Record<string, stri
 /**
  * Runs the server ("$@") in the background and stops it with SIGTERM when this shell's stdin
  * reaches end of file: the test process closes it in stop(), and the OS closes it when the test
- * process dies in any way (even SIGKILL), so a server never outlives its test run. The shell exits
- * with the server; as the namespace's first process, its exit also ends the kernels and mounts.
- * (Background jobs of a non-interactive shell read /dev/null, hence the copy of stdin on fd 3.)
+ * process dies in any way (even SIGKILL), so a server never outlives its test run. On SIGTERM
+ * Jupyter shuts its kernels down before it exits. (Background jobs of a non-interactive shell read /dev/null, hence the copy of stdin on fd 3.)
  */
 const WATCHDOG = [
   'exec 3<&0',
@@ -177,119 +174,41 @@ const WATCHDOG = [
   'wait "$server"',
 ].join('\n');
 
-/**
- * The lab's command: a shell in fresh namespaces mounts /proc, /dev, the project and the data
- * folders into the chroot, then runs jupyter-lab inside it under the watchdog. Paths go in as
- * arguments, never spliced into the script.
- */
-function labCommand(chroot: string, root: string, dataDirs: string[], serverArgs: string[]): string[] {
-  const script = [
-    'set -eu',
-    'c=$1; root=$2; ndata=$3; shift 3',
-    'mount -t proc proc "$c/proc"',
-    'mount --bind /dev "$c/dev"',
-    'mkdir -p "$c$root" && mount --bind "$root" "$c$root"',
-    'while [ "$ndata" -gt 0 ]; do d=$1; shift; ndata=$((ndata - 1));',
-    '  mkdir -p "$c$d" && mount --bind "$d" "$c$d" && mount -o remount,bind,ro "$c$d"; done',
-    'set +e -- chroot "$c" /usr/bin/jupyter-lab "$@"',
-    WATCHDOG,
-  ].join('\n');
-  return [
-    'unshare',
-    '--mount',
-    '--pid',
-    '--fork',
-    '--kill-child=SIGKILL',
-    '--propagation',
-    'private',
-    '--',
-    '/bin/sh',
-    '-c',
-    script,
-    'bn-lab-jupyterlab',
-    chroot,
-    root,
-    String(dataDirs.length),
-    ...dataDirs,
-    ...serverArgs,
-  ];
-}
-
-/** Starts JupyterLab (chroot) or the classic Notebook (host) and waits until it answers. */
+/** Starts JupyterLab 4 or Notebook 7 and waits until it answers. */
 export async function startJupyter(options: StartOptions): Promise<JupyterServer> {
   const { frontend } = options;
+  const python = frontendPython(frontend, options.python);
   const root = resolve(options.root ?? PROJECT_ROOT);
   const port = await freePort();
-  const env = dataEnv(options.env);
-  const dataDirs = DATA_ENV_VARS.map((n) => env[n]).filter(
-    (d): d is string => !!d && existsSync(d) && !d.startsWith(root + '/'),
-  );
-  let command: string[];
-  let hostState: string;
-  let serverEnv: Record<string, string>;
-  if (frontend === 'lab') {
-    if (!isRoot())
-      throw new Error('JupyterLab runs in a chroot, which needs root: run the UI tests as root (CI does).');
-    const chroot = jupyterLabChroot(options.chroot);
-    hostState = makeStateDir(join(chroot, 'tmp'));
-    const state = hostState.slice(chroot.length);
-    writeJupyterState(hostState, root);
-    serverEnv = {
-      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-      LANG: 'C.UTF-8',
-      ...jupyterEnv(state),
-      ...env,
-    };
-    const args = [
-      '--ip=127.0.0.1',
-      `--port=${port}`,
-      '--ServerApp.port_retries=0',
-      '--no-browser',
-      '--allow-root',
-      '--IdentityProvider.token=',
-      '--ServerApp.password=',
-      `--ServerApp.root_dir=${root}`,
-      '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
-    ];
-    command = labCommand(chroot, root, dataDirs, args);
-  } else {
-    const python = options.python ?? process.env.BN_LAB_JUPYTER_PYTHON ?? '/usr/bin/python3';
-    const probe = spawnSync(python, ['-c', 'import notebook, sys; sys.stdout.write(notebook.__version__)'], {
-      encoding: 'utf8',
-    });
-    if (probe.status !== 0 || !probe.stdout.startsWith('6.')) {
-      throw new Error(
-        `The classic Notebook 6 was not found with ${python} (${probe.stdout || probe.stderr || probe.error?.message}): ` +
-          "install it with 'sudo apt-get install jupyter-notebook', or set BN_LAB_JUPYTER_PYTHON.",
-      );
-    }
-    hostState = makeStateDir(tmpdir());
-    writeJupyterState(hostState, root);
-    serverEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', ...jupyterEnv(hostState), ...env };
-    const args = [
-      '-m',
-      'notebook',
-      '--ip=127.0.0.1',
-      `--port=${port}`,
-      '--port-retries=0',
-      '--no-browser',
-      '--allow-root',
-      '--NotebookApp.token=',
-      '--NotebookApp.password=',
-      `--notebook-dir=${root}`,
-    ];
-    // In its own PID namespace (as root) the kernels cannot outlive the server.
-    const watched = ['/bin/sh', '-c', WATCHDOG, 'bn-lab-notebook', python, ...args];
-    command = isRoot()
-      ? ['unshare', '--mount-proc', '--pid', '--fork', '--kill-child=SIGKILL', '--', ...watched]
-      : watched;
-  }
+  const state = makeStateDir(tmpdir());
+  writeJupyterState(state, root);
+  const serverEnv = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin', // the kernel spec's tslab is a `#!/usr/bin/env node` script
+    LANG: 'C.UTF-8',
+    ...jupyterEnv(state),
+    ...dataEnv(options.env),
+  };
+  const args = [
+    '-m',
+    FRONTEND_MODULE[frontend].module,
+    '--ip=127.0.0.1',
+    `--port=${port}`,
+    '--ServerApp.port_retries=0',
+    '--no-browser',
+    '--allow-root', // CI machines often run as root; nothing here needs it
+    '--IdentityProvider.token=',
+    '--ServerApp.password=',
+    `--ServerApp.root_dir=${root}`,
+  ];
+  // Both apps would otherwise ask the internet whether a newer version exists.
+  if (frontend === 'lab') args.push('--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate');
+  const command = ['/bin/sh', '-c', WATCHDOG, `bn-lab-${frontend}`, python, ...args];
   const url = `http://127.0.0.1:${port}/`;
   let log = '';
   const child: ChildProcess = spawn(command[0], command.slice(1), {
     env: serverEnv,
     stdio: ['pipe', 'pipe', 'pipe'], // stdin: the watchdog's lifeline, see WATCHDOG
-    detached: !isRoot(), // its own process group, so stop() can signal the whole group
+    detached: true, // its own process group, so stop() can signal the whole group
   });
   child.stdout!.on('data', (d) => (log += String(d)));
   child.stderr!.on('data', (d) => (log += String(d)));
@@ -305,19 +224,18 @@ export async function startJupyter(options: StartOptions): Promise<JupyterServer
     stopped = true;
     try {
       if (running) {
-        // The watchdog sends SIGTERM, which both servers take as "shut down": they stop their
-        // kernels and remove their runtime files. (POST /api/shutdown needs an XSRF cookie.)
+        // The watchdog sends SIGTERM, which Jupyter takes as "shut down": it stops its kernels
+        // and removes its runtime files. (POST /api/shutdown needs an XSRF cookie.)
         child.stdin!.end();
         await Promise.race([exited, sleep(20000)]);
       }
       if (running) {
-        // unshare's --kill-child takes the namespace (server, kernels, mounts) down with it.
-        if (isRoot()) child.kill('SIGKILL');
-        else if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        // A server that ignored SIGTERM: the whole group (watchdog and server) goes.
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
         await Promise.race([exited, sleep(5000)]);
       }
     } finally {
-      rmSync(hostState, { recursive: true, force: true });
+      rmSync(state, { recursive: true, force: true });
     }
   };
 
@@ -353,24 +271,4 @@ function encodePath(path: string): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));
-}
-
-async function main(): Promise<void> {
-  const frontend = process.argv[2];
-  if (frontend !== 'lab' && frontend !== 'notebook') {
-    console.error('Usage: node dist/scripts/jupyter/server.js lab|notebook   (runs until Ctrl-C)');
-    process.exit(2);
-  }
-  const server = await startJupyter({ frontend });
-  console.log(`${frontend} is running at ${server.url} (Ctrl-C stops it)`);
-  const finish = () => void server.stop().then(() => process.exit(0));
-  process.on('SIGINT', finish);
-  process.on('SIGTERM', finish);
-}
-
-if (require.main === module) {
-  main().catch((e: Error) => {
-    console.error(`error: ${e.message}`);
-    process.exit(1);
-  });
 }

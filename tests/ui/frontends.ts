@@ -1,7 +1,8 @@
 /**
- * Drives JupyterLab 4 and the classic Notebook 6 through their own menus and keys in Chromium,
- * and reads back what a user would see: each cell's prompt and, per output, its text, pictures
- * and plotly charts. The two front ends differ only in selectors and menu names, kept here.
+ * Drives JupyterLab 4 and Notebook 7 through their own menus and keys in Chromium, and reads back
+ * what a user would see: each cell's prompt and, per output, its text, pictures and plotly charts.
+ * Notebook 7 is built from JupyterLab's components, so both share the notebook's DOM, toolbar and
+ * the Run and Edit menus; only the page around the notebook differs (Lab's tabs and status bar).
  */
 import { statSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
@@ -18,6 +19,8 @@ export interface OutputView {
   plots: number;
   traces: number;
   marks: number;
+  /** Drawn by plotly's JupyterLab renderer extension (from the plotly JSON), not by an HTML output's script. */
+  plotlyRenderer: boolean;
 }
 
 /** What one cell showed. */
@@ -49,13 +52,12 @@ export interface FrontendDriver {
   clearAllOutputs(page: Page): Promise<void>;
 }
 
-async function labMenu(page: Page, menu: string, item: string): Promise<void> {
+async function menu(page: Page, menu: string, item: string): Promise<void> {
   await page.locator('.lm-MenuBar-itemLabel', { hasText: new RegExp(`^${menu}$`) }).click();
   await page.locator('.lm-Menu-itemLabel', { hasText: new RegExp(`^${item}$`) }).click();
 }
 
-const lab: FrontendDriver = {
-  frontend: 'lab',
+const shared: Omit<FrontendDriver, 'frontend'> = {
   selectors: {
     cell: '.jp-NotebookPanel .jp-Notebook .jp-Cell',
     codeCell: 'jp-CodeCell',
@@ -65,47 +67,23 @@ const lab: FrontendDriver = {
     editor: '.jp-InputArea-editor',
   },
   async waitForIdleKernel(page, timeoutMs) {
-    // The status bar names the notebook's kernel once a session exists ("No Kernel | Initializing" before).
-    await page
-      .locator('.jp-StatusBar-Widget', { hasText: /TypeScript \| Idle/ })
-      .first()
-      .waitFor({ timeout: timeoutMs });
+    // The notebook's toolbar names its kernel once a session exists ("No Kernel" before) and shows
+    // the kernel's state ("starting", "busy", "idle") on its execution indicator.
+    const toolbar = page.locator('.jp-NotebookPanel-toolbar');
+    await toolbar.locator('.jp-KernelName', { hasText: 'TypeScript' }).waitFor({ timeout: timeoutMs });
+    await toolbar.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').waitFor({ timeout: timeoutMs });
   },
   async runAll(page) {
-    await labMenu(page, 'Run', 'Run All Cells');
+    await menu(page, 'Run', 'Run All Cells');
   },
   async clearAllOutputs(page) {
-    await labMenu(page, 'Edit', 'Clear Outputs of All Cells');
-  },
-};
-
-const classic: FrontendDriver = {
-  frontend: 'notebook',
-  selectors: {
-    cell: '#notebook-container > .cell',
-    codeCell: 'code_cell',
-    markdownCell: 'text_cell',
-    prompt: '.input_prompt',
-    output: '.output_area',
-    editor: '.input_area',
-  },
-  async waitForIdleKernel(page, timeoutMs) {
-    await page.locator('#kernel_indicator_icon.kernel_idle_icon').waitFor({ state: 'attached', timeout: timeoutMs });
-  },
-  async runAll(page) {
-    await page.locator('#menus a.dropdown-toggle', { hasText: /^Cell$/ }).click();
-    await page.locator('#run_all_cells > a').click();
-  },
-  async clearAllOutputs(page) {
-    await page.locator('#menus a.dropdown-toggle', { hasText: /^Cell$/ }).click();
-    await page.locator('#all_outputs > a').hover();
-    await page.locator('#clear_all_output > a').click();
+    await menu(page, 'Edit', 'Clear Outputs of All Cells');
   },
 };
 
 /** The driver for a front end. */
 export function driverFor(frontend: Frontend): FrontendDriver {
-  return frontend === 'lab' ? lab : classic;
+  return { frontend, ...shared };
 }
 
 /** Headless Debian Chromium, as in the handout test. */
@@ -148,6 +126,7 @@ export async function readCells(page: Page, driver: FrontendDriver): Promise<Cel
           plots: out.querySelectorAll('.js-plotly-plot').length,
           traces: svgs.reduce((n, svg) => n + svg.querySelectorAll('g.trace').length, 0),
           marks: marks.length,
+          plotlyRenderer: out.querySelector('.jp-RenderedPlotly') !== null,
         };
       });
       return {
@@ -198,7 +177,7 @@ export class PageErrors {
   constructor(page: Page, serverUrl: string) {
     const fromJupyter = (stack: string) => {
       const firstFrame = stack.split('\n').find((l) => /^\s+at /.test(l)) ?? '';
-      return firstFrame.includes(serverUrl) && /\/(static|lab\/extensions|nbextensions|custom)\//.test(firstFrame);
+      return firstFrame.includes(serverUrl) && /\/(static|lab\/extensions)\//.test(firstFrame);
     };
     page.on('pageerror', (e) =>
       (fromJupyter(e.stack ?? '') ? this.jupyters : this.ours).push(`pageerror: ${e.stack ?? e.message}`),
@@ -206,10 +185,9 @@ export class PageErrors {
     page.on('console', (m) => {
       if (m.type() !== 'error') return;
       const where = m.location().url ?? '';
-      // Errors logged by Jupyter's bundles, and its own failed requests (JupyterLab 4.0 asks for
-      // /lsp/status, which trixie's server lacks), are Jupyter's; script errors in outputs are
-      // reported at the notebook page's own URL.
-      const jupyterPath = /\/(static|lab\/extensions|lab\/api|lsp|api|nbextensions|custom|kernelspecs)\//;
+      // Errors logged by Jupyter's bundles, and its own failed requests, are Jupyter's; script
+      // errors in outputs are reported at the notebook page's own URL.
+      const jupyterPath = /\/(static|lab\/extensions|lab\/api|lsp|api|kernelspecs)\//;
       const jupyters = where.startsWith(serverUrl) && jupyterPath.test(where.slice(serverUrl.length - 1));
       (jupyters ? this.jupyters : this.ours).push(`console: ${m.text()} (${where})`);
     });
@@ -224,8 +202,8 @@ export class DisplayUpdates {
     page.on('websocket', (ws) => {
       if (!/\/api\/kernels\//.test(ws.url())) return;
       ws.on('framereceived', ({ payload }) => {
-        // JupyterLab 4 frames messages in a binary protocol and Notebook 6 as JSON text; both
-        // carry the header and content as UTF-8 JSON, which is all this looks for.
+        // Frames are binary (the v1 kernel websocket protocol) or JSON text, depending on what
+        // the server offers; both carry the header and content as UTF-8 JSON, all this looks for.
         const text = typeof payload === 'string' ? payload : payload.toString('utf8');
         if (/"msg_type":\s*"update_display_data"/.test(text) && text.includes('ETA:')) this.inPlaceProgress++;
       });
