@@ -17,7 +17,7 @@ import { join, relative } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { readNotebook, writeNotebook, Notebook, Output, sourceOf } from '../../lib/runner/notebook';
 import { injectParameters, notebookParameters } from '../../lib/runner/parameters';
-import { Frontend, JupyterServer, PROJECT_ROOT, startJupyter } from '../../scripts/jupyter/server';
+import { Frontend, frontendPython, JupyterServer, PROJECT_ROOT, startJupyter } from '../../scripts/jupyter/server';
 import {
   CellView,
   DisplayUpdates,
@@ -46,6 +46,13 @@ if (!process.env.BN_LAB_MNIST_DIR) {
 /** The nbclient-executed notebook, made once with the project's own CLI (as `npm run notebook` does). */
 let executed: string;
 before(() => {
+  // The chart checks look at plotly's renderer extension, which the `plotly` wheel installs.
+  const list = spawnSync(frontendPython('lab'), ['-m', 'jupyter', 'labextension', 'list'], { encoding: 'utf8' });
+  assert.match(
+    `${list.stdout}${list.stderr}`,
+    /jupyterlab-plotly .*enabled/,
+    "plotly's JupyterLab extension is missing: `npm run python` installs it with requirements.txt's plotly",
+  );
   mkdirSync(OUT, { recursive: true });
   executed = join(OUT, '01.ipynb');
   const args = ['dist/scripts/run-notebook.js', NOTEBOOK, executed];
