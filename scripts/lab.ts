@@ -22,7 +22,7 @@ function labPython(): string {
   throw new Error(
     venvPython()
       ? '.venv/ has no JupyterLab (an interrupted install?): run `npm run python` to reinstall requirements.txt.'
-      : '.venv/ is missing, so JupyterLab is not installed: run `npm run python` (it needs Python 3.10+ with ' +
+      : '.venv/ is missing, so JupyterLab is not installed: run `npm run python` (it needs Python 3.11+ with ' +
           'the venv module; on Debian/Ubuntu `sudo apt-get install python3-venv`).',
   );
 }

@@ -53,9 +53,9 @@ const REQUIREMENTS = path.join(root, 'requirements.txt');
 // Written into .venv after a successful install: a changed requirements.txt reinstalls.
 const STAMP = path.join(VENV, 'bn-lab-requirements.sha256');
 
-/** A Python 3.10+ that can make virtual environments (Debian splits venv/ensurepip into python3-venv). */
+/** A Python 3.11+ that can make virtual environments (Debian splits venv/ensurepip into python3-venv). */
 function findBasePython() {
-  const probe = 'import sys, venv, ensurepip; assert sys.version_info >= (3, 10)';
+  const probe = 'import sys, venv, ensurepip; assert sys.version_info >= (3, 11)';
   return ['python3', 'python', '/usr/bin/python3'].find((py) => run(py, ['-c', probe]).status === 0) ?? null;
 }
 
@@ -79,7 +79,7 @@ function setupPython() {
     const base = findBasePython();
     if (!base) {
       console.warn(
-        `bn-lab: no Python 3.10+ with the venv module was found, so Jupyter was not set up.\n${JUPYTER_HELP()}`,
+        `bn-lab: no Python 3.11+ with the venv module was found, so Jupyter was not set up.\n${JUPYTER_HELP()}`,
       );
       return null;
     }

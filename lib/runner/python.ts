@@ -44,7 +44,7 @@ export function findJupyterPython(modules = ['jupyter_client', 'nbclient']): str
 /** How to get Jupyter, for error messages and the install script. */
 export const JUPYTER_HELP = [
   'bn-lab runs Jupyter from its own virtual environment, .venv/, which `npm install` makes from',
-  'requirements.txt when it finds Python 3.10+ with the venv module. To get it:',
+  'requirements.txt when it finds Python 3.11+ with the venv module. To get it:',
   '  sudo apt-get install python3 python3-venv      (Debian/Ubuntu; other systems: python.org)',
   '  npm run python                                  (then make .venv and register the kernel)',
   'To use a Jupyter of your own instead, set BN_LAB_PYTHON=/path/to/its/python (it needs',

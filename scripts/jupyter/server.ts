@@ -181,7 +181,7 @@ export async function startJupyter(options: StartOptions): Promise<JupyterServer
   const root = resolve(options.root ?? PROJECT_ROOT);
   const port = await freePort();
   const state = makeStateDir(tmpdir());
-  writeJupyterState(state, root);
+  writeJupyterState(state, PROJECT_ROOT); // the kernel is this checkout's tslab, whatever folder is served
   const serverEnv = {
     PATH: process.env.PATH ?? '/usr/bin:/bin', // the kernel spec's tslab is a `#!/usr/bin/env node` script
     LANG: 'C.UTF-8',
