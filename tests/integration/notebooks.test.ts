@@ -219,8 +219,12 @@ test('04 VGG-style CNN: standardized data, curves, overfitting readout', async (
     'statistics of raw 0..255 pixels',
   );
   assert.ok(isRate(r.records.test_acc) && isLoss(r.records.test_loss));
-  assert.ok([1, 2].includes(r.records.best_val_epoch as number));
-  assert.ok(Math.abs(r.records.train_val_acc_gap as number) <= 1);
+  // The overfitting readout is what the recorded curves say: the epoch of the lowest validation
+  // loss, and the last epoch's training minus validation accuracy.
+  const history = r.records.history as Record<'acc' | 'val_acc' | 'val_loss', number[]>;
+  assert.equal(history.val_loss.length, 2);
+  assert.equal(r.records.best_val_epoch, history.val_loss.indexOf(Math.min(...history.val_loss)) + 1);
+  assert.equal(r.records.train_val_acc_gap, history.acc[1] - history.val_acc[1]);
   assert.ok(charts(r.notebook!) >= 1);
 });
 
