@@ -1,13 +1,15 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
+import { projectPath } from '../project';
 import { escapeHtml } from '../notebook/display';
 import { PLOTLY_LOADER_END, PLOTLY_LOADER_START } from '../plots/plotly';
 import { Notebook, readNotebook, sourceOf, writeFileAtomic } from './notebook';
 import { findJupyterPython, JUPYTER_HELP } from './python';
 import { readRecords, recordHtml, summarizeRecordValue } from './records';
 
-const TEMPLATES = resolve(__dirname, '..', '..', '..', 'scripts');
+// nbconvert's template folder (lib/runner/handout), read from the checkout: tsc does not copy it to dist/.
+const TEMPLATES = projectPath('lib', 'runner');
 
 /** One exported handout, as the index page lists it. */
 export interface Handout {
