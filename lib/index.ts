@@ -37,7 +37,7 @@ export { movingAverageLag, movingAverageWarning } from './training/moving-averag
 export { plotHistory, plotMetric, plotProbabilities, plotComparison } from './plots/charts';
 export { historyFigure, metricFigure, probabilityFigure, comparisonFigure, sideBySideLayout } from './plots/charts';
 export { showFigure } from './plots/plotly';
-export type { Figure, PlotlyObject } from './plots/plotly';
+export type { Figure, PlotlyObject } from './plots/figure';
 export { liveCurves } from './plots/live';
 export type { LiveCurvesOptions } from './plots/live';
 export { showTable, showResults } from './notebook/table';
