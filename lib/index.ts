@@ -14,8 +14,8 @@ export type { BackendName, BackendInfo } from './backend/select';
 // Datasets (checksummed, looked up locally, downloaded when missing) and preprocessing.
 export { loadMnist } from './data/mnist';
 export type { MnistData, MnistOptions, MnistSplit, LabeledImages } from './data/mnist';
-export { loadCifar10, standardizePerChannel, CIFAR10_CLASS_NAMES } from './data/cifar10';
-export type { Cifar10Data, Cifar10Options, Standardized } from './data/cifar10';
+export { loadCifar10, CIFAR10_CLASS_NAMES } from './data/cifar10';
+export type { Cifar10Data, Cifar10Options } from './data/cifar10';
 export { loadIris } from './data/iris';
 export type { IrisData } from './data/iris';
 export { loadImageTensor } from './data/image';
