@@ -14,8 +14,8 @@ export type { BackendName, BackendInfo } from './backend/select';
 // Datasets (checksummed, looked up locally, downloaded when missing) and preprocessing.
 export { loadMnist } from './data/mnist';
 export type { MnistData, MnistOptions, MnistSplit, LabeledImages } from './data/mnist';
-export { loadCifar10, standardizePerChannel, CIFAR10_CLASS_NAMES } from './data/cifar10';
-export type { Cifar10Data, Cifar10Options, Standardized } from './data/cifar10';
+export { loadCifar10, CIFAR10_CLASS_NAMES } from './data/cifar10';
+export type { Cifar10Data, Cifar10Options } from './data/cifar10';
 export { loadIris } from './data/iris';
 export type { IrisData } from './data/iris';
 export { loadImageTensor } from './data/image';
@@ -37,7 +37,7 @@ export { movingAverageLag, movingAverageWarning } from './training/moving-averag
 export { plotHistory, plotMetric, plotProbabilities, plotComparison } from './plots/charts';
 export { historyFigure, metricFigure, probabilityFigure, comparisonFigure, sideBySideLayout } from './plots/charts';
 export { showFigure } from './plots/plotly';
-export type { Figure, PlotlyObject } from './plots/plotly';
+export type { Figure, PlotlyObject } from './plots/figure';
 export { liveCurves } from './plots/live';
 export type { LiveCurvesOptions } from './plots/live';
 export { showTable, showResults } from './notebook/table';

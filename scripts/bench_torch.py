@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch reference for scripts/bench.ts: the same architectures (layer order as lib/models),
+"""PyTorch reference for scripts/bench.ts: the same architectures (layer order as scripts/reference-models.ts),
 batch sizes, Adam 1e-3 and cross-entropy, on random inputs, at a fixed thread count.
 
 Prints one JSON object on stdout: {"torch": version, "results": [{family, threads, ...}]}.

@@ -1,6 +1,6 @@
 /**
- * `npm start` (quick profile) and `npm run start:full` (the seeds' settings): run all five
- * notebooks into out/, export the HTML handouts to out/handouts/, and print a summary table.
+ * `npm start` (quick profile) and `npm run start:full` (the seeds' settings): run every
+ * notebook of the collection into out/, export the HTML handouts to out/handouts/, and print a summary table.
  */
 import { join } from 'node:path';
 import { exportHandouts } from '../lib/runner/export';

@@ -106,7 +106,10 @@ export async function expectedChecksums(file: string, official?: Checksums): Pro
     if (sha256) return { checksums: { sha256 }, source: manifestPath };
   }
   if (official && (official.md5 || official.sha256)) {
-    return { checksums: { md5: official.md5, sha256: official.sha256 }, source: 'the official checksum built into bn-lab' };
+    return {
+      checksums: { md5: official.md5, sha256: official.sha256 },
+      source: 'the official checksum built into bn-lab',
+    };
   }
   return null;
 }
@@ -127,7 +130,9 @@ export class ChecksumError extends Error {
     source: string,
     advice: string,
   ) {
-    super(`Checksum mismatch for ${file}: expected ${algorithm} ${expected} (from ${source}), got ${actual}. ${advice}`);
+    super(
+      `Checksum mismatch for ${file}: expected ${algorithm} ${expected} (from ${source}), got ${actual}. ${advice}`,
+    );
     this.name = 'ChecksumError';
   }
 }
@@ -135,7 +140,10 @@ export class ChecksumError extends Error {
 /** A file for which no checksum is known, so it cannot be trusted. */
 export class UnknownChecksumError extends Error {
   /** @param file the file nobody vouches for */
-  constructor(readonly file: string, advice = '') {
+  constructor(
+    readonly file: string,
+    advice = '',
+  ) {
     const name = path.basename(file);
     super(
       `No known checksum for ${file}: it is not an official dataset file bn-lab knows, and ` +

@@ -4,13 +4,30 @@ import * as path from 'node:path';
 import * as tar from 'tar';
 import { fileDigests, formatManifest, MANIFEST, readVerified, UnknownChecksumError, verifyFile } from './checksums';
 import {
-  cacheRoot, DATASETS, downloadUrl, locateDatasetFile, namedSource, officialUrl, ownSources, SourceDir, SourceOptions,
+  cacheRoot,
+  DATASETS,
+  downloadUrl,
+  locateDatasetFile,
+  namedSource,
+  officialUrl,
+  ownSources,
+  SourceDir,
+  SourceOptions,
 } from './files';
 import type { LabeledImages } from './mnist';
 
 /** CIFAR-10's classes in label order, as the official batches.meta.txt lists them. */
 export const CIFAR10_CLASS_NAMES: readonly string[] = [
-  'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
 ];
 
 /** One binary record: a label byte, then 32×32 red, green and blue planes, row-major. */
@@ -69,7 +86,11 @@ export async function findCifar10Layout(dir: string): Promise<Cifar10Layout | nu
       meta,
     };
   }
-  const pick = (prefix: string) => entries.filter((f) => f.startsWith(prefix) && f.endsWith('.bin')).sort().map((f) => path.join(dir, f));
+  const pick = (prefix: string) =>
+    entries
+      .filter((f) => f.startsWith(prefix) && f.endsWith('.bin'))
+      .sort()
+      .map((f) => path.join(dir, f));
   const train = pick('train');
   const test = pick('test');
   if (train.length === 0 && test.length === 0) return null;
@@ -109,7 +130,8 @@ export async function extractCifar10Archive(archive: string, destDir: string, ad
       if (size <= 0 || size % CIFAR10_RECORD_BYTES !== 0) {
         throw new Error(
           `${archive} does not hold the CIFAR-10 binary batches: ${BATCHES_DIR}/${name} is ` +
-            (size < 0 ? 'missing' : `${size} bytes, not a whole number of ${CIFAR10_RECORD_BYTES}-byte records`) + '.',
+            (size < 0 ? 'missing' : `${size} bytes, not a whole number of ${CIFAR10_RECORD_BYTES}-byte records`) +
+            '.',
         );
       }
     }
@@ -201,9 +223,16 @@ function fileAdvice(found: Cifar10Source, options: SourceOptions): string {
   );
 }
 
-function tooManyMessage(split: 'train' | 'test', count: number, have: number, found: Cifar10Source, options: SourceOptions): string {
+function tooManyMessage(
+  split: 'train' | 'test',
+  count: number,
+  have: number,
+  found: Cifar10Source,
+  options: SourceOptions,
+): string {
   const what = split === 'train' ? 'training' : 'test';
-  const files = (split === 'train' ? found.layout.train : found.layout.test).map((f) => path.basename(f)).join(', ') || 'no files';
+  const files =
+    (split === 'train' ? found.layout.train : found.layout.test).map((f) => path.basename(f)).join(', ') || 'no files';
   let how: string;
   switch (found.source.origin) {
     case 'env':
@@ -224,7 +253,13 @@ function tooManyMessage(split: 'train' | 'test', count: number, have: number, fo
   );
 }
 
-async function readSplit(split: 'train' | 'test', count: number, scale: boolean, found: Cifar10Source, options: SourceOptions): Promise<LabeledImages> {
+async function readSplit(
+  split: 'train' | 'test',
+  count: number,
+  scale: boolean,
+  found: Cifar10Source,
+  options: SourceOptions,
+): Promise<LabeledImages> {
   const files = split === 'train' ? found.layout.train : found.layout.test;
   const sizes: number[] = [];
   for (const file of files) {
@@ -249,7 +284,8 @@ async function readSplit(split: 'train' | 'test', count: number, scale: boolean,
     for (let r = 0; r < take; r++, i++) {
       const rec = r * CIFAR10_RECORD_BYTES;
       const label = bytes[rec];
-      if (label > 9) throw new Error(`${files[f]}: record ${r} has label ${label}, not a class 0..9; the file is not CIFAR-10.`);
+      if (label > 9)
+        throw new Error(`${files[f]}: record ${r} has label ${label}, not a class 0..9; the file is not CIFAR-10.`);
       labelBytes[i] = label;
       // Records store whole colour planes; tfjs wants channels last (NHWC), as Keras's load_data returns.
       const out = i * PIXELS * 3;
@@ -270,7 +306,10 @@ async function readSplit(split: 'train' | 'test', count: number, scale: boolean,
 async function readClassNames(found: Cifar10Source, options: SourceOptions): Promise<string[]> {
   if (!found.layout.meta) return [...CIFAR10_CLASS_NAMES];
   const text = (await readVerified(found.layout.meta, undefined, fileAdvice(found, options))).toString('utf8');
-  const names = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const names = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (names.length !== 10) throw new Error(`${found.layout.meta} lists ${names.length} class names; CIFAR-10 has 10.`);
   return names;
 }
@@ -284,8 +323,12 @@ async function readClassNames(found: Cifar10Source, options: SourceOptions): Pro
  */
 export async function loadCifar10(options: Cifar10Options = {}): Promise<Cifar10Data> {
   const { trainCount = 50000, testCount = 10000, scale = true } = options;
-  for (const [name, value] of [['trainCount', trainCount], ['testCount', testCount]] as const) {
-    if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer (got ${value}).`);
+  for (const [name, value] of [
+    ['trainCount', trainCount],
+    ['testCount', testCount],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0)
+      throw new Error(`${name} must be a non-negative integer (got ${value}).`);
   }
   const found = await locateCifar10(options);
   if (found.layout.kind === 'official' && !(await isFile(path.join(found.layout.dir, MANIFEST)))) {
@@ -304,49 +347,4 @@ export async function loadCifar10(options: Cifar10Options = {}): Promise<Cifar10
     tf.dispose([train.images, train.labels]);
     throw err;
   }
-}
-
-/** Tensors standardized with the training set's statistics, and those statistics. */
-export interface Standardized<T extends tf.Tensor> {
-  /** The training tensor first, then the others, in the order given. */
-  tensors: T[];
-  /** Per-channel mean of the training tensor. */
-  mean: number[];
-  /** Per-channel population standard deviation (numpy's np.std) of the training tensor. */
-  std: number[];
-}
-
-/**
- * Standardizes channels-last tensors with the TRAINING tensor's per-channel mean and standard
- * deviation, as seed 003 does with np.mean/np.std over axes (0, 1, 2): using the test set's own
- * statistics would leak it into preprocessing. Statistics are summed in float64 because float32
- * sums over millions of 0..255 pixels lose digits.
- */
-export function standardizePerChannel<T extends tf.Tensor>(train: T, ...others: T[]): Standardized<T> {
-  const channels = train.shape[train.rank - 1];
-  if (train.rank < 2 || train.size === 0) throw new Error(`standardizePerChannel needs a non-empty channels-last tensor (got shape [${train.shape}]).`);
-  for (const t of others) {
-    if (t.shape[t.rank - 1] !== channels) {
-      throw new Error(`standardizePerChannel: tensor of shape [${t.shape}] does not have the training set's ${channels} channels.`);
-    }
-  }
-  const values = train.dataSync();
-  const count = values.length / channels;
-  const sum = new Float64Array(channels);
-  for (let i = 0; i < values.length; i++) sum[i % channels] += values[i];
-  const mean = Array.from(sum, (s) => s / count);
-  const sq = new Float64Array(channels);
-  for (let i = 0; i < values.length; i++) {
-    const d = values[i] - mean[i % channels];
-    sq[i % channels] += d * d;
-  }
-  const std = Array.from(sq, (s) => Math.sqrt(s / count));
-  const flat = std.findIndex((s) => s === 0);
-  if (flat >= 0) throw new Error(`standardizePerChannel: channel ${flat} is constant in the training set (std 0), so it cannot be standardized.`);
-  const tensors = tf.tidy(() => {
-    const m = tf.tensor1d(mean, 'float32');
-    const s = tf.tensor1d(std, 'float32');
-    return [train, ...others].map((t) => t.sub(m).div(s) as T);
-  });
-  return { tensors, mean, std };
 }

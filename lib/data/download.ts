@@ -93,7 +93,8 @@ class ProgressPrinter {
       if (total) {
         const width = 30;
         const filled = Math.min(width, Math.floor((received / total) * width));
-        bar = `[${'='.repeat(filled)}${filled < width ? '>' : ''}${' '.repeat(Math.max(0, width - filled - 1))}] ` +
+        bar =
+          `[${'='.repeat(filled)}${filled < width ? '>' : ''}${' '.repeat(Math.max(0, width - filled - 1))}] ` +
           `${Math.floor((received / total) * 100)}% `;
       }
       const size = total ? `${megabytes(received)}/${megabytes(total)} MB` : `${megabytes(received)} MB`;
@@ -120,7 +121,8 @@ class ProgressPrinter {
  */
 export async function downloadFile(url: string, dest: string, options: DownloadOptions): Promise<void> {
   const { expected, progress = true, idleTimeoutMs = 60_000, hint = '' } = options;
-  if (!expected.md5 && !expected.sha256) throw new Error(`Refusing to download ${url}: no checksum to verify it against.`);
+  if (!expected.md5 && !expected.sha256)
+    throw new Error(`Refusing to download ${url}: no checksum to verify it against.`);
   const dir = path.dirname(dest);
   await mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(dest)}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
@@ -154,8 +156,12 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
     }
     printer?.update(received, total, true);
     const digests = { md5: md5.digest('hex'), sha256: sha256.digest('hex') };
-    checkDigests(url, digests, { checksums: expected, source: 'the official checksum built into bn-lab' },
-      `The download was discarded; run again to retry. If it keeps failing, the server may be serving a different file.`);
+    checkDigests(
+      url,
+      digests,
+      { checksums: expected, source: 'the official checksum built into bn-lab' },
+      `The download was discarded; run again to retry. If it keeps failing, the server may be serving a different file.`,
+    );
     await rename(tmp, dest);
     await rememberDigests(dest, digests);
   } catch (err) {

@@ -2,7 +2,12 @@ import { danfo, DataFrame } from './dataframe';
 import { readDatasetFile, SourceOptions } from './files';
 
 /** Feature names exactly as scikit-learn's load_iris gives them (the seed selects columns by them). */
-export const IRIS_FEATURE_NAMES = ['sepal length (cm)', 'sepal width (cm)', 'petal length (cm)', 'petal width (cm)'] as const;
+export const IRIS_FEATURE_NAMES = [
+  'sepal length (cm)',
+  'sepal width (cm)',
+  'petal length (cm)',
+  'petal width (cm)',
+] as const;
 
 /** The iris table, shaped like scikit-learn's load_iris() Bunch. */
 export interface IrisData {
@@ -40,7 +45,8 @@ export function parseIrisCsv(text: string, name = 'iris.csv'): IrisTable {
   if (!Number.isInteger(rows) || !Number.isInteger(features) || targetNames.length === 0) {
     throw new Error(`${name}: the first line should be "rows,features,class names..." (got "${lines[0]}").`);
   }
-  if (lines.length - 1 !== rows) throw new Error(`${name}: the header announces ${rows} rows but the file has ${lines.length - 1}.`);
+  if (lines.length - 1 !== rows)
+    throw new Error(`${name}: the header announces ${rows} rows but the file has ${lines.length - 1}.`);
   const data: number[][] = [];
   const target: number[] = [];
   for (let i = 1; i < lines.length; i++) {

@@ -52,7 +52,9 @@ export function parseIdx(bytes: Uint8Array, expectedMagic: number, name = 'IDX f
     );
   }
   if (actual > expected) {
-    throw new Error(`${name} has ${actual - expected} unexpected bytes after its ${dims.join('×')} data; it is not a valid IDX file.`);
+    throw new Error(
+      `${name} has ${actual - expected} unexpected bytes after its ${dims.join('×')} data; it is not a valid IDX file.`,
+    );
   }
   return { dims, data: bytes.subarray(headerBytes) };
 }
@@ -101,11 +103,19 @@ async function gunzipFile(bytes: Buffer, file: string): Promise<Buffer> {
   try {
     return await gunzipAsync(bytes);
   } catch (err) {
-    throw new Error(`${file}: cannot gunzip it (${(err as Error).message}); the file is truncated or not gzip data.`, { cause: err });
+    throw new Error(`${file}: cannot gunzip it (${(err as Error).message}); the file is truncated or not gzip data.`, {
+      cause: err,
+    });
   }
 }
 
-async function loadSplit(split: 'train' | 'test', count: number, pad: number, scale: boolean, options: SourceOptions): Promise<MnistSplit> {
+async function loadSplit(
+  split: 'train' | 'test',
+  count: number,
+  pad: number,
+  scale: boolean,
+  options: SourceOptions,
+): Promise<MnistSplit> {
   const files = MNIST_FILES[split];
   const images = await readDatasetFile('mnist', files.images, options);
   const labels = await readDatasetFile('mnist', files.labels, options);
@@ -113,7 +123,9 @@ async function loadSplit(split: 'train' | 'test', count: number, pad: number, sc
   const labelIdx = parseIdx(await gunzipFile(labels.bytes, labels.path), IDX_LABELS_MAGIC, labels.path);
   const [n, rows, cols] = imageIdx.dims;
   if (labelIdx.dims[0] !== n) {
-    throw new Error(`${images.path} holds ${n} images but ${labels.path} holds ${labelIdx.dims[0]} labels; they must come from the same release.`);
+    throw new Error(
+      `${images.path} holds ${n} images but ${labels.path} holds ${labelIdx.dims[0]} labels; they must come from the same release.`,
+    );
   }
   if (count > n) {
     throw new Error(

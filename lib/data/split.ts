@@ -17,7 +17,11 @@ export interface SplitOptions {
  * gives the same split (though not numpy's, which no JS generator reproduces). Returns new tensors
  * [xTrain, xTest, yTrain, yTest]; the inputs are left alone.
  */
-export function trainTestSplit<X extends tf.Tensor, Y extends tf.Tensor>(x: X, y: Y, options: SplitOptions = {}): [X, X, Y, Y] {
+export function trainTestSplit<X extends tf.Tensor, Y extends tf.Tensor>(
+  x: X,
+  y: Y,
+  options: SplitOptions = {},
+): [X, X, Y, Y] {
   const { testSize = 0.25, seed = 0, shuffle = true } = options;
   const n = x.shape[0];
   if (y.shape[0] !== n) throw new Error(`trainTestSplit: x has ${n} rows but y has ${y.shape[0]}; they must match.`);
@@ -27,7 +31,9 @@ export function trainTestSplit<X extends tf.Tensor, Y extends tf.Tensor>(x: X, y
   else throw new Error(`trainTestSplit: testSize must be a fraction between 0 and 1 or a row count (got ${testSize}).`);
   const nTrain = n - nTest;
   if (nTest < 1 || nTrain < 1) {
-    throw new Error(`trainTestSplit: with ${n} rows and testSize ${testSize}, the ${nTrain < 1 ? 'training' : 'test'} set would be empty.`);
+    throw new Error(
+      `trainTestSplit: with ${n} rows and testSize ${testSize}, the ${nTrain < 1 ? 'training' : 'test'} set would be empty.`,
+    );
   }
   let order: Int32Array;
   if (shuffle) {

@@ -1,7 +1,7 @@
 /** The one evaluation the experiment notebooks share, in inference mode or in training mode. */
 import * as tf from '@tensorflow/tfjs';
 import { takeRows } from '../training/shuffle';
-import { crossEntropy, keepingMovingStats } from './loop';
+import { compiledLoss, keepingMovingStats } from './loop';
 
 /** Options for evaluateModel. */
 export interface EvaluateOptions {
@@ -23,7 +23,10 @@ export interface Evaluation {
   predicted: Int32Array;
 }
 
-/** Mean cross-entropy, accuracy and predicted classes of a softmax classifier on (x, y). */
+/**
+ * Loss (the model's compiled loss, as model.evaluate reports it), accuracy and predicted classes of
+ * a softmax classifier on (x, y), in inference mode or, unlike model.evaluate, in training mode.
+ */
 export function evaluateModel(
   model: tf.LayersModel,
   x: tf.Tensor,
@@ -36,6 +39,7 @@ export function evaluateModel(
   const order = options.order ?? Int32Array.from({ length: n }, (_, i) => i);
   if (order.length !== n) throw new Error(`evaluateModel: order has ${order.length} rows, the data ${n}.`);
   const predicted = new Int32Array(n);
+  const lossOf = compiledLoss(model);
   let lossSum = 0;
   keepingMovingStats(model, () => {
     for (let start = 0; start < n; start += batchSize) {
@@ -43,7 +47,7 @@ export function evaluateModel(
       const [loss, classes] = tf.tidy(() => {
         const [xb, yb] = takeRows([x, y], rows);
         const probs = model.apply(xb, { training }) as tf.Tensor;
-        return [crossEntropy(probs, yb).dataSync()[0], tf.argMax(probs, -1).dataSync()];
+        return [lossOf(yb, probs).dataSync()[0], tf.argMax(probs, -1).dataSync()];
       });
       lossSum += loss * rows.length;
       rows.forEach((r, i) => (predicted[r] = classes[i]));

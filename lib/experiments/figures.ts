@@ -1,5 +1,5 @@
 /** Plots the experiments' Traces: one panel per measured quantity, one colour per run. */
-import type { Figure, PlotlyObject } from '../plots/plotly';
+import type { Figure, PlotlyObject } from '../plots/figure';
 import type { Trace } from './loop';
 import { PALETTE } from '../plots/palette';
 

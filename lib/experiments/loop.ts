@@ -3,7 +3,7 @@
  * with a measurement (the notebook's own `probe`) taken at chosen steps, collected in one Trace.
  */
 import * as tf from '@tensorflow/tfjs';
-import { seededPermutation, takeRows } from '../training/shuffle';
+import { takeRows } from '../training/shuffle';
 
 /** One run's measurements: the step of each probe and one series per measured quantity. */
 export interface Trace {
@@ -26,8 +26,6 @@ export interface StepLoopOptions {
   /** Optimizer steps to take. */
   steps: number;
   batchSize: number;
-  /** Seed of the batch order: two models trained with the same seed see the same batches. */
-  seed: number;
   /** Probe before the first step and then every `every` steps (and after the last); default 1. */
   every?: number;
   probe?: Probe;
@@ -35,29 +33,28 @@ export interface StepLoopOptions {
 }
 
 /**
- * Seeded mini-batch rows: an endless stream of row indices, reshuffled every epoch, ending each
- * epoch with a short batch as model.fit does.
+ * Mini-batch rows shuffled as model.fit shuffles them: one index array, reshuffled in place with
+ * tf.util.shuffle (Math.random, which setSeed seeds) at the start of every epoch, each epoch
+ * ending with a short batch. After the same setSeed, the same models draw the same batches.
  */
 export class BatchStream {
-  private epoch = 0;
   private pos = 0;
-  private perm: Int32Array;
+  private readonly perm: Int32Array;
   constructor(
     private readonly n: number,
     private readonly batchSize: number,
-    private readonly seed: number,
   ) {
     if (!(n >= 1)) throw new Error('BatchStream: no training samples; pass at least one row.');
     if (!(batchSize >= 1)) throw new Error(`BatchStream: batchSize must be at least 1 (got ${batchSize}).`);
-    this.perm = seededPermutation(n, `${seed}:0`);
+    this.perm = Int32Array.from({ length: n }, (_, i) => i);
+    tf.util.shuffle(this.perm);
   }
 
   /** The next batch's row indices. */
   next(): Int32Array {
     if (this.pos >= this.n) {
-      this.epoch++;
       this.pos = 0;
-      this.perm = seededPermutation(this.n, `${this.seed}:${this.epoch}`);
+      tf.util.shuffle(this.perm);
     }
     const rows = this.perm.slice(this.pos, Math.min(this.n, this.pos + this.batchSize));
     this.pos += rows.length;
@@ -75,13 +72,13 @@ export async function trainSteps(
   y: tf.Tensor,
   options: StepLoopOptions,
 ): Promise<Trace> {
-  const { steps, batchSize, seed, every = 1, probe, label = model.name } = options;
+  const { steps, batchSize, every = 1, probe, label = model.name } = options;
   if (!model.optimizer)
     throw new Error(`trainSteps: compile ${model.name} first (model.compile({ optimizer, loss })).`);
   if (!(every >= 1)) throw new Error(`trainSteps: every must be at least 1 (got ${every}).`);
   const started = Date.now();
   const trace: Trace = { label, steps: [], series: {}, loss: [], seconds: 0 };
-  const stream = new BatchStream(x.shape[0], batchSize, seed);
+  const stream = new BatchStream(x.shape[0], batchSize);
   for (let step = 0; ; step++) {
     const [xb, yb] = takeRows([x, y], stream.next());
     try {
@@ -112,13 +109,18 @@ export function keepingMovingStats<T>(model: tf.LayersModel, fn: () => T): T {
   }
 }
 
-/** Mean cross-entropy of softmax outputs against float class ids (what 'sparseCategoricalCrossentropy' computes). */
-export function crossEntropy(probs: tf.Tensor, labels: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => {
-    const oneHot = tf.oneHot(labels.toInt().flatten(), probs.shape[probs.rank - 1] as number);
-    // Clipped as Keras clips (epsilon 1e-7), so a confident wrong answer gives a large, finite loss.
-    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.log(tf.clipByValue(probs, 1e-7, 1))), -1))) as tf.Scalar;
-  });
+/**
+ * The loss the model was compiled with, as model.fit and model.evaluate compute it (mean over the
+ * batch), so the experiments' losses are the same numbers Keras-style training reports.
+ */
+export function compiledLoss(model: tf.LayersModel): (labels: tf.Tensor, probs: tf.Tensor) => tf.Scalar {
+  // tf.Sequential keeps its compiled functions on the functional model inside it.
+  type Compiled = { lossFunctions?: ((y: tf.Tensor, p: tf.Tensor) => tf.Tensor)[]; model?: Compiled };
+  const compiled = model as unknown as Compiled;
+  const fns = compiled.model?.lossFunctions ?? compiled.lossFunctions;
+  if (!fns?.length)
+    throw new Error(`${model.name} has no loss: compile it first (model.compile({ optimizer, loss })).`);
+  return (labels, probs) => tf.tidy(() => tf.mean(fns[0](labels, probs)) as tf.Scalar);
 }
 
 /**
@@ -131,11 +133,9 @@ export function lossAndGradients(
   y: tf.Tensor,
 ): { loss: number; grads: tf.Tensor[] } {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const lossOf = compiledLoss(model);
   return keepingMovingStats(model, () => {
-    const { value, grads } = tf.variableGrads(
-      () => crossEntropy(model.apply(x, { training: true }) as tf.Tensor, y),
-      vars,
-    );
+    const { value, grads } = tf.variableGrads(() => lossOf(y, model.apply(x, { training: true }) as tf.Tensor), vars);
     const loss = value.dataSync()[0];
     value.dispose();
     return { loss, grads: vars.map((v) => grads[v.name]) };

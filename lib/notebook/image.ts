@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import sharp from 'sharp';
+import type sharpFunction from 'sharp';
 import { readHead, unreadableImageError } from '../data/image';
 import { inNotebook, showHtml, escapeHtml } from './display';
 
@@ -14,6 +14,8 @@ export async function showImage(path: string, width = 112, caption = ''): Promis
     throw new Error(`Image not found: ${absolute} (from "${path}", relative to ${process.cwd()}).`);
   let png: Buffer;
   try {
+    // Loaded here, not at import: importing bn-lab should not load sharp's native library.
+    const sharp = require('sharp') as typeof sharpFunction;
     png = await sharp(absolute).png().toBuffer();
   } catch (err) {
     throw unreadableImageError(absolute, err as Error, await readHead(absolute));

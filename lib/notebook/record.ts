@@ -4,10 +4,15 @@ import { display } from './display';
 export const SCRAP_MIME = 'application/scrapbook.scrap.json+json';
 
 /**
- * Records a named value in the executed notebook (scrapbook-style), so a runner can read results
- * such as test accuracy back from the output file. Headless, it prints `name = value`.
+ * Records named values in the executed notebook (scrapbook-style, one scrap per name), so a runner
+ * can read results such as test accuracy back from the output file: `record({ testLoss, testAcc })`
+ * or `record('name', value)`. Headless, it prints `name = value` for each.
  */
-export function record(name: string, value: unknown): void {
-  const payload = { name, data: value, encoder: 'json', version: 1 };
-  display(SCRAP_MIME, payload, `${name} = ${JSON.stringify(value)}`);
+export function record(values: Record<string, unknown>): void;
+export function record(name: string, value: unknown): void;
+export function record(nameOrValues: string | Record<string, unknown>, value?: unknown): void {
+  const entries = typeof nameOrValues === 'string' ? [[nameOrValues, value] as const] : Object.entries(nameOrValues);
+  for (const [name, data] of entries) {
+    display(SCRAP_MIME, { name, data, encoder: 'json', version: 1 }, `${name} = ${JSON.stringify(data)}`);
+  }
 }

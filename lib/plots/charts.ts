@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
-import { Figure, PlotlyObject, showFigure } from './plotly';
+import { Figure, PlotlyObject } from './figure';
+import { showFigure } from './plotly';
 import { PALETTE } from './palette';
 
 /** What model.fit returns (tf.History); its logged values are plain numbers once fit resolves. */

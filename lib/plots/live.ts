@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { inNotebook, LiveBundleOutput, MimeBundle, newLiveBundleOutput } from '../notebook/display';
 import { RunningMean } from '../training/callbacks';
 import { sideBySideLayout } from './charts';
-import { chartNeedsLibrary, Figure, figureBundle, figureHtml, figureTitle, PlotlyObject } from './plotly';
+import { Figure, PlotlyObject } from './figure';
+import { chartNeedsLibrary, figureBundle, figureHtml, figureTitle } from './plotly';
 
 /** Options for liveCurves. */
 export interface LiveCurvesOptions {

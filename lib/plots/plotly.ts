@@ -2,16 +2,8 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { displayMimeBundle, frontEndSession, inNotebook, MimeBundle } from '../notebook/display';
 import { svgToPngSync } from './raster';
-import { figureSvg, titleText } from './static';
-
-/** A plotly trace or layout: plain JSON, passed to Plotly.newPlot unchanged. */
-export type PlotlyObject = Record<string, unknown>;
-
-/** A plotly figure: traces plus layout. */
-export interface Figure {
-  data: PlotlyObject[];
-  layout?: PlotlyObject;
-}
+import { Figure, titleText } from './figure';
+import { figureSvg } from './static';
 
 /** The MIME type plotly's own renderers use; VS Code and JupyterLab's plotly extension draw it without scripts. */
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';

@@ -1,25 +1,18 @@
 import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import sharp from 'sharp';
 import type { RasterRequest } from './raster-worker';
 
 /** librsvg's density for `scale` times the SVG's own pixel size (it reads SVG pixels at 72 dpi). */
 const densityFor = (scale: number) => 72 * scale;
-
-/** An SVG rasterized to PNG with sharp (librsvg); `scale` 2 gives a sharper, 4x larger image. */
-export async function svgToPng(svg: string, scale = 1): Promise<Buffer> {
-  return sharp(Buffer.from(svg), { density: densityFor(scale) })
-    .png({ compressionLevel: 9 })
-    .toBuffer();
-}
 
 let worker: Worker | undefined;
 /** Why static pictures are off for the rest of this process, once the worker stopped answering. */
 let broken: string | undefined;
 
 /**
- * svgToPng, synchronously. Notebook display calls (plotHistory, ...) are synchronous so that their
- * output lands in the cell that made it, while sharp only has an async API; one worker thread runs
+ * An SVG rasterized to PNG with sharp (librsvg), synchronously; `scale` 2 gives a sharper, 4x
+ * larger image. Notebook display calls (plotHistory, ...) are synchronous so that their output
+ * lands in the cell that made it, while sharp only has an async API; one worker thread loads and runs
  * sharp and this thread sleeps on a shared flag until the PNG is back (about 40 ms per chart).
  * The worker is unref'd so it never keeps a script alive. If it ever fails to answer within
  * `timeoutMs`, later calls fail at once rather than wait again.

@@ -9,7 +9,7 @@
  * annotations, the title and the legend. Anything else is drawn as well as it maps, never dropped
  * silently: an unsupported trace type is named in the picture.
  */
-import type { Figure, PlotlyObject } from './plotly';
+import { Figure, PlotlyObject, titleText } from './figure';
 import { PALETTE } from './palette';
 
 /**
@@ -38,13 +38,6 @@ function echarts(): ECharts {
 const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-
-/** A plotly title given as a string or as { text }. */
-export function titleText(title: unknown): string {
-  if (typeof title === 'string') return title;
-  const text = obj(title).text;
-  return typeof text === 'string' ? text : '';
-}
 
 /** Rough text width for layout decisions (ECharts measures again when it draws). */
 function textWidth(s: string, fontSize = 12): number {
@@ -129,14 +122,8 @@ interface Subplot {
   hasBars: boolean;
 }
 
-/** Builds the ECharts option that draws `figure` at `size` (exported for tests). */
-export function echartsOption(figure: Figure, size: StaticSize): Obj {
-  const layout = obj(figure.layout);
-  const traces = figure.data.map(obj);
-  const title = titleText(layout.title);
-  const notes: string[] = [];
-
-  // Subplots in use, each with its axis types and categories.
+/** The subplots the traces use, each with its axis types and categories (subplot 1 if none). */
+function subplotsOf(layout: Obj, traces: Obj[]): Map<number, Subplot> {
   const subplots = new Map<number, Subplot>();
   for (const t of traces) {
     const n = axisNumber(t.xaxis ?? 'x');
@@ -159,56 +146,84 @@ export function echartsOption(figure: Figure, size: StaticSize): Obj {
     subplots.set(n, sp);
   }
   if (subplots.size === 0) subplots.set(1, { n: 1, categories: null, xType: 'value', yType: 'value', hasBars: false });
+  return subplots;
+}
 
-  // Legend: one entry per distinct name among traces that plotly would list.
-  const legendNames: string[] = [];
+/** The legend as plotly would show it: one entry per distinct name of a listed trace. */
+interface Legend {
+  names: string[];
+  shown: boolean;
+  horizontal: boolean;
+  /** Room it takes at the right of the plot (a vertical legend), in pixels. */
+  width: number;
+}
+
+function legendOf(layout: Obj, traces: Obj[]): Legend {
+  const names: string[] = [];
   for (const t of traces) {
     if (t.showlegend === false || typeof t.name !== 'string' || t.name === '') continue;
-    if (!legendNames.includes(t.name)) legendNames.push(t.name);
+    if (!names.includes(t.name)) names.push(t.name);
   }
-  const horizontalLegend = obj(layout.legend).orientation === 'h';
-  const showLegend =
+  const horizontal = obj(layout.legend).orientation === 'h';
+  const wanted =
     layout.showlegend === false
       ? false
       : layout.showlegend === true || traces.filter((t) => t.showlegend !== false).length > 1;
-  const legendShown = showLegend && legendNames.length > 0;
-  const legendWidth =
-    legendShown && !horizontalLegend ? Math.min(260, 45 + Math.max(...legendNames.map((s) => textWidth(s)))) : 0;
+  const shown = wanted && names.length > 0;
+  const width = shown && !horizontal ? Math.min(260, 45 + Math.max(...names.map((s) => textWidth(s)))) : 0;
+  return { names, shown, horizontal, width };
+}
 
-  // The plotting area, inside margins for the title, axis titles, annotations and the legend.
+/** The plotting area in pixels, inside margins for the title, axis titles, annotations and the legend. */
+interface PlotArea {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+function plotAreaOf(layout: Obj, title: string, legend: Legend, size: StaticSize): PlotArea {
   const hasTopNotes = arr(layout.annotations).some((a) => (num(obj(a).y) ?? 0) >= 1);
   const top = (title ? 46 : 16) + (hasTopNotes ? 20 : 0);
-  const bottom = 48 + (legendShown && horizontalLegend ? 28 * Math.ceil(legendNames.length / 4) : 0);
+  const bottom = 48 + (legend.shown && legend.horizontal ? 28 * Math.ceil(legend.names.length / 4) : 0);
   const left = 72;
-  const right = 16 + legendWidth;
-  const plotW = Math.max(50, size.width - left - right);
-  const plotH = Math.max(50, size.height - top - bottom);
+  const right = 16 + legend.width;
+  return {
+    left,
+    top,
+    width: Math.max(50, size.width - left - right),
+    height: Math.max(50, size.height - top - bottom),
+  };
+}
 
+const AXIS_STYLE = {
+  axisLine: { lineStyle: { color: '#888' } },
+  axisTick: { show: false },
+  splitLine: { lineStyle: { color: '#e6e6e6' } },
+  axisLabel: { color: '#444', fontSize: 11, hideOverlap: true },
+  nameTextStyle: { color: '#444', fontSize: 12 },
+  nameLocation: 'middle',
+};
+
+/** One ECharts grid and x/y axis pair per subplot, placed by plotly's domains; gridIndex maps subplot → grid. */
+function gridsAndAxes(layout: Obj, traces: Obj[], subplots: Map<number, Subplot>, area: PlotArea) {
   const grids: Obj[] = [];
   const xAxes: Obj[] = [];
   const yAxes: Obj[] = [];
   const gridIndex = new Map<number, number>();
-  const axisStyle = {
-    axisLine: { lineStyle: { color: '#888' } },
-    axisTick: { show: false },
-    splitLine: { lineStyle: { color: '#e6e6e6' } },
-    axisLabel: { color: '#444', fontSize: 11, hideOverlap: true },
-    nameTextStyle: { color: '#444', fontSize: 12 },
-    nameLocation: 'middle',
-  };
   for (const sp of [...subplots.values()].sort((a, b) => a.n - b.n)) {
     const d = subplotDomains(layout, sp.n);
     gridIndex.set(sp.n, grids.length);
     grids.push({
-      left: left + d.x[0] * plotW,
-      top: top + (1 - d.y[1]) * plotH,
-      width: (d.x[1] - d.x[0]) * plotW,
-      height: (d.y[1] - d.y[0]) * plotH,
+      left: area.left + d.x[0] * area.width,
+      top: area.top + (1 - d.y[1]) * area.height,
+      width: (d.x[1] - d.x[0]) * area.width,
+      height: (d.y[1] - d.y[0]) * area.height,
     });
     const styled = (spec: Obj, nameGap: number) => ({
-      ...axisStyle,
+      ...AXIS_STYLE,
       ...spec,
-      axisLabel: { ...axisStyle.axisLabel, ...obj(spec.axisLabel) },
+      axisLabel: { ...AXIS_STYLE.axisLabel, ...obj(spec.axisLabel) },
       gridIndex: grids.length - 1,
       nameGap,
     });
@@ -216,119 +231,157 @@ export function echartsOption(figure: Figure, size: StaticSize): Obj {
     yAxes.push(styled(axisSpec(obj(layout[axisKey('y', sp.n)]), sp.yType, null, sp.hasBars), yTitleGap(traces, sp.n)));
   }
   shareMatchedRanges(layout, traces, yAxes, gridIndex);
+  return { grids, xAxes, yAxes, gridIndex };
+}
 
-  // Series, in trace order, so later traces draw on top as in plotly.
-  const series: Obj[] = [];
-  traces.forEach((t, i) => {
-    const n = axisNumber(t.xaxis ?? 'x');
-    const g = gridIndex.get(n) ?? 0;
-    const sp = subplots.get(n)!;
-    const line = obj(t.line);
-    const marker = obj(t.marker);
-    const color =
-      (typeof line.color === 'string' && line.color) ||
-      (typeof marker.color === 'string' && marker.color) ||
-      PALETTE[i % PALETTE.length];
-    const name = typeof t.name === 'string' ? t.name : `trace ${i}`;
-    const xs = arr(t.x);
-    const ys = arr(t.y);
-    const xOf = (j: number) => (sp.xType === 'category' ? String(xs[j]) : xs[j]);
-    const yOf = (j: number) => {
+/** What every series of one trace needs: its subplot, colour, name, points' x/y and labels. */
+interface TraceContext {
+  t: Obj;
+  i: number;
+  sp: Subplot;
+  color: string;
+  name: string;
+  common: Obj;
+  xs: unknown[];
+  ys: unknown[];
+  texts: string[];
+  xOf: (j: number) => unknown;
+  yOf: (j: number) => number | null;
+}
+
+function traceContext(t: Obj, i: number, subplots: Map<number, Subplot>, gridIndex: Map<number, number>): TraceContext {
+  const n = axisNumber(t.xaxis ?? 'x');
+  const g = gridIndex.get(n) ?? 0;
+  const sp = subplots.get(n)!;
+  const line = obj(t.line);
+  const marker = obj(t.marker);
+  const color =
+    (typeof line.color === 'string' && line.color) ||
+    (typeof marker.color === 'string' && marker.color) ||
+    PALETTE[i % PALETTE.length];
+  const name = typeof t.name === 'string' ? t.name : `trace ${i}`;
+  const xs = arr(t.x);
+  const ys = arr(t.y);
+  return {
+    t,
+    i,
+    sp,
+    color,
+    name,
+    xs,
+    ys,
+    common: { name, xAxisIndex: g, yAxisIndex: g, silent: true, z: 2 + i / 1000 },
+    texts: arr(t.text).map((s) => (s == null ? '' : String(s))),
+    xOf: (j) => (sp.xType === 'category' ? String(xs[j]) : xs[j]),
+    yOf: (j) => {
       const y = num(ys[j]);
       return y === undefined || (sp.yType === 'log' && y <= 0) ? null : y;
-    };
-    const common = { name, xAxisIndex: g, yAxisIndex: g, silent: true, z: 2 + i / 1000 };
-    const texts = arr(t.text).map((s) => (s == null ? '' : String(s)));
+    },
+  };
+}
 
-    if (t.type === 'bar') {
-      const colors = arr(marker.color);
-      series.push({
-        ...common,
-        type: 'bar',
-        stack: layout.barmode === 'stack' || layout.barmode === 'relative' ? 'bars' : undefined,
-        barGap: layout.barmode === 'overlay' ? '-100%' : '20%',
-        itemStyle: { color: typeof marker.color === 'string' ? marker.color : PALETTE[i % PALETTE.length] },
-        data: ys.map((_, j) => ({
-          value: [xOf(j), yOf(j)],
-          itemStyle: typeof colors[j] === 'string' ? { color: colors[j] } : undefined,
-          label: texts[j]
-            ? { show: true, position: 'top', formatter: texts[j], color: '#444', fontSize: 11 }
-            : undefined,
-        })),
-      });
-      return;
-    }
-    if (t.type !== 'scatter' && t.type !== undefined) {
-      notes.push(`(${String(t.type)} trace "${name}" is drawn only in the interactive chart)`);
-      return;
-    }
+/** A bar trace: grouped, stacked or overlaid as layout.barmode says, per-bar colours and text above. */
+function barSeries(c: TraceContext, layout: Obj): Obj {
+  const marker = obj(c.t.marker);
+  const colors = arr(marker.color);
+  return {
+    ...c.common,
+    type: 'bar',
+    stack: layout.barmode === 'stack' || layout.barmode === 'relative' ? 'bars' : undefined,
+    barGap: layout.barmode === 'overlay' ? '-100%' : '20%',
+    itemStyle: { color: typeof marker.color === 'string' ? marker.color : PALETTE[c.i % PALETTE.length] },
+    data: c.ys.map((_, j) => ({
+      value: [c.xOf(j), c.yOf(j)],
+      itemStyle: typeof colors[j] === 'string' ? { color: colors[j] } : undefined,
+      label: c.texts[j]
+        ? { show: true, position: 'top', formatter: c.texts[j], color: '#444', fontSize: 11 }
+        : undefined,
+    })),
+  };
+}
 
-    const mode = typeof t.mode === 'string' ? t.mode : xs.length > 20 ? 'lines' : 'lines+markers';
-    const symbols = arr(marker.symbol);
-    const symbolSize = num(marker.size) ?? 6;
-    const width = num(line.width) ?? 2;
-    const showText = mode.includes('text');
-    const points = ys.map((_, j) => ({
-      value: [xOf(j), yOf(j)],
+/** `fill: 'tonexty'`: the band between the previous trace and this one, drawn as one polygon. */
+function bandSeries(c: TraceContext, lower: Obj): Obj {
+  const lowerXs = arr(lower.x);
+  const lowerYs = arr(lower.y);
+  const fill = typeof c.t.fillcolor === 'string' ? c.t.fillcolor : translucent(c.color, 0.3);
+  const upperPts = c.xs.map((x, j) => [x, c.yOf(j)]).filter((p) => p[1] !== null);
+  const lowerPts = lowerXs
+    .map((x, j) => [x, num(lowerYs[j]) ?? null])
+    .filter((p) => p[1] !== null)
+    .reverse();
+  return {
+    ...c.common,
+    type: 'custom',
+    itemStyle: { color: fill },
+    data: upperPts,
+    renderItem: (params: { dataIndex: number }, api: { coord: (p: unknown[]) => number[] }) =>
+      params.dataIndex === 0
+        ? { type: 'polygon', shape: { points: [...upperPts, ...lowerPts].map((p) => api.coord(p)) }, style: { fill } }
+        : null,
+  };
+}
+
+/** A scatter trace's lines and/or markers (plotly's mode), dashes, text labels and `tozeroy` fill. */
+function lineSeries(c: TraceContext, mode: string): Obj {
+  const line = obj(c.t.line);
+  const marker = obj(c.t.marker);
+  const symbols = arr(marker.symbol);
+  const width = num(line.width) ?? 2;
+  const showText = mode.includes('text');
+  const lines = mode.includes('lines');
+  const markers = mode.includes('markers');
+  return {
+    ...c.common,
+    type: lines ? 'line' : 'scatter',
+    showSymbol: markers,
+    symbol: markers ? symbolOf(typeof marker.symbol === 'string' ? marker.symbol : 'circle') : 'none',
+    symbolSize: markers ? (num(marker.size) ?? 6) : 0,
+    connectNulls: false,
+    itemStyle: { color: typeof marker.color === 'string' ? marker.color : c.color },
+    lineStyle: lines ? { color: c.color, width, type: dashType(line.dash), opacity: width === 0 ? 0 : 1 } : undefined,
+    areaStyle:
+      c.t.fill === 'tozeroy'
+        ? { color: typeof c.t.fillcolor === 'string' ? c.t.fillcolor : translucent(c.color, 0.3) }
+        : undefined,
+    data: c.ys.map((_, j) => ({
+      value: [c.xOf(j), c.yOf(j)],
       symbol: symbols.length ? symbolOf(symbols[j]) : undefined,
-      label: showText && texts[j] ? { show: true, position: 'top', formatter: texts[j], fontSize: 11 } : undefined,
-    }));
+      label: showText && c.texts[j] ? { show: true, position: 'top', formatter: c.texts[j], fontSize: 11 } : undefined,
+    })),
+  };
+}
 
-    if (t.fill === 'tonexty' && i > 0 && sp.xType !== 'category') {
-      // A band between the previous trace and this one, drawn as one polygon.
-      const lower = traces[i - 1];
-      const lowerXs = arr(lower.x);
-      const lowerYs = arr(lower.y);
-      const fill = typeof t.fillcolor === 'string' ? t.fillcolor : translucent(color, 0.3);
-      const upperPts = xs.map((x, j) => [x, yOf(j)]).filter((p) => p[1] !== null);
-      const lowerPts = lowerXs
-        .map((x, j) => [x, num(lowerYs[j]) ?? null])
-        .filter((p) => p[1] !== null)
-        .reverse();
-      series.push({
-        ...common,
-        type: 'custom',
-        itemStyle: { color: fill },
-        data: upperPts,
-        renderItem: (params: { dataIndex: number }, api: { coord: (p: unknown[]) => number[] }) =>
-          params.dataIndex === 0
-            ? {
-                type: 'polygon',
-                shape: { points: [...upperPts, ...lowerPts].map((p) => api.coord(p)) },
-                style: { fill },
-              }
-            : null,
-      });
-      if (width === 0 && !mode.includes('markers')) return;
-    }
+/**
+ * The ECharts series of one trace (a band and its line, a bar, ...), or a note naming a trace type
+ * that only the interactive chart draws.
+ */
+function traceSeries(c: TraceContext, traces: Obj[], layout: Obj): { series: Obj[]; note?: string } {
+  if (c.t.type === 'bar') return { series: [barSeries(c, layout)] };
+  if (c.t.type !== 'scatter' && c.t.type !== undefined) {
+    return { series: [], note: `(${String(c.t.type)} trace "${c.name}" is drawn only in the interactive chart)` };
+  }
+  const mode = typeof c.t.mode === 'string' ? c.t.mode : c.xs.length > 20 ? 'lines' : 'lines+markers';
+  const series: Obj[] = [];
+  if (c.t.fill === 'tonexty' && c.i > 0 && c.sp.xType !== 'category') {
+    series.push(bandSeries(c, traces[c.i - 1]));
+    // A band with no visible edge line is only the band.
+    if ((num(obj(c.t.line).width) ?? 2) === 0 && !mode.includes('markers')) return { series };
+  }
+  series.push(lineSeries(c, mode));
+  return { series };
+}
 
-    const lines = mode.includes('lines');
-    const markers = mode.includes('markers');
-    series.push({
-      ...common,
-      type: lines ? 'line' : 'scatter',
-      showSymbol: markers,
-      symbol: markers ? symbolOf(typeof marker.symbol === 'string' ? marker.symbol : 'circle') : 'none',
-      symbolSize: markers ? symbolSize : 0,
-      connectNulls: false,
-      itemStyle: { color: typeof marker.color === 'string' ? marker.color : color },
-      lineStyle: lines ? { color, width, type: dashType(line.dash), opacity: width === 0 ? 0 : 1 } : undefined,
-      areaStyle:
-        t.fill === 'tozeroy'
-          ? { color: typeof t.fillcolor === 'string' ? t.fillcolor : translucent(color, 0.3) }
-          : undefined,
-      data: points,
-    });
-  });
-
+/** Paper-referenced annotations as text, and the notes about undrawn traces along the bottom. */
+function textGraphics(layout: Obj, area: PlotArea, notes: string[], size: StaticSize): Obj[] {
   const graphics: Obj[] = [];
   for (const a of arr(layout.annotations).map(obj)) {
     if (a.xref !== 'paper' || a.yref !== 'paper' || typeof a.text !== 'string') continue;
     const y = num(a.y) ?? 0;
     graphics.push({
       type: 'text',
-      x: left + (num(a.x) ?? 0) * plotW,
-      y: top + (1 - y) * plotH - (y >= 1 ? 4 : 0),
+      x: area.left + (num(a.x) ?? 0) * area.width,
+      y: area.top + (1 - y) * area.height - (y >= 1 ? 4 : 0),
       style: {
         text: a.text,
         fill: '#444',
@@ -342,40 +395,55 @@ export function echartsOption(figure: Figure, size: StaticSize): Obj {
   notes.forEach((text, k) =>
     graphics.push({
       type: 'text',
-      x: left,
+      x: area.left,
       y: size.height - 6 - 14 * k,
       style: { text, fill: '#888', fontSize: 10, fontFamily: STATIC_FONT },
     }),
   );
+  return graphics;
+}
 
+/** Builds the ECharts option that draws `figure` at `size` (exported for tests). */
+export function echartsOption(figure: Figure, size: StaticSize): Obj {
+  const layout = obj(figure.layout);
+  const traces = figure.data.map(obj);
+  const title = titleText(layout.title);
+  const subplots = subplotsOf(layout, traces);
+  const legend = legendOf(layout, traces);
+  const area = plotAreaOf(layout, title, legend, size);
+  const { grids, xAxes, yAxes, gridIndex } = gridsAndAxes(layout, traces, subplots, area);
+  // Series in trace order, so later traces draw on top as in plotly.
+  const series: Obj[] = [];
+  const notes: string[] = [];
+  traces.forEach((t, i) => {
+    const drawn = traceSeries(traceContext(t, i, subplots, gridIndex), traces, layout);
+    series.push(...drawn.series);
+    if (drawn.note) notes.push(drawn.note);
+  });
+  const textStyle = { fontSize: 12, color: '#444', fontFamily: STATIC_FONT };
   return {
     animation: false,
     backgroundColor: '#fff',
     color: PALETTE,
     textStyle: { fontFamily: STATIC_FONT, color: '#444' },
     title: title
-      ? {
-          text: title,
-          left: 'center',
-          top: 10,
-          textStyle: { fontSize: 16, fontWeight: 'normal', color: '#444', fontFamily: STATIC_FONT },
-        }
+      ? { text: title, left: 'center', top: 10, textStyle: { ...textStyle, fontSize: 16, fontWeight: 'normal' } }
       : undefined,
-    legend: legendShown
+    legend: legend.shown
       ? {
-          data: legendNames,
-          orient: horizontalLegend ? 'horizontal' : 'vertical',
-          ...(horizontalLegend ? { left: 'center', bottom: 4 } : { right: 8, top }),
+          data: legend.names,
+          orient: legend.horizontal ? 'horizontal' : 'vertical',
+          ...(legend.horizontal ? { left: 'center', bottom: 4 } : { right: 8, top: area.top }),
           itemWidth: 24,
           itemHeight: 10,
-          textStyle: { fontSize: 12, color: '#444', fontFamily: STATIC_FONT },
+          textStyle,
         }
       : undefined,
     grid: grids,
     xAxis: xAxes,
     yAxis: yAxes,
     series,
-    graphic: graphics,
+    graphic: textGraphics(layout, area, notes, size),
   };
 }
 

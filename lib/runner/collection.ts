@@ -19,17 +19,14 @@ export const COLLECTION: CollectionEntry[] = [
   // fewer make inference-mode test scores meaningless (the notebooks then print a warning).
   // Notebook 4's VGG gets ~440 (1% of the initial statistics left), which learns well past chance
   // (0.41 test accuracy measured on the wasm + oneDNN path) and keeps the profile under 5 minutes.
-  { notebook: '01_lenet_mnist_bn.ipynb', quick: { trainCount: 12000, testCount: 2000 } },
+  { notebook: '01_lenet_mnist_bn.ipynb', quick: {} },
   {
     notebook: '02_why_bn_small_cifar_cnn.ipynb',
     quick: { trainCount: 4000, testCount: 1000, epochs: 6, batchSize: 32 },
   },
-  { notebook: '03_iris_deep_mlp.ipynb', quick: { epochs: 200 } },
+  { notebook: '03_iris_deep_mlp.ipynb', quick: {} },
   { notebook: '04_cifar_vgg_bn.ipynb', quick: { trainCount: 4000, testCount: 500, epochs: 5 } },
-  {
-    notebook: '05_lenet_shuffle.ipynb',
-    quick: { trainCount: 12000, testCount: 2000, shuffleTrainCount: 2000, shuffleTestCount: 500, shuffleEpochs: 3 },
-  },
+  { notebook: '05_lenet_shuffle.ipynb', quick: {} },
   // The experiments: fewer images and steps than their defaults, still enough for the effects to show.
   {
     notebook: '06_bn_claims_drift_smoothness_lr.ipynb',

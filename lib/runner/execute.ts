@@ -48,7 +48,7 @@ export function defaultOutputPath(input: string): string {
   return join('out', basename(input));
 }
 
-const EXECUTOR = projectPath('scripts', 'execute_notebook.py');
+const EXECUTOR = projectPath('lib', 'runner', 'execute_notebook.py');
 
 /**
  * Executes a notebook through nbclient (the real Jupyter kernel path) after injecting parameters,

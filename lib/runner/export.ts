@@ -1,13 +1,15 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
+import { projectPath } from '../project';
 import { escapeHtml } from '../notebook/display';
 import { PLOTLY_LOADER_END, PLOTLY_LOADER_START } from '../plots/plotly';
 import { Notebook, readNotebook, sourceOf, writeFileAtomic } from './notebook';
 import { findJupyterPython, JUPYTER_HELP } from './python';
 import { readRecords, recordHtml, summarizeRecordValue } from './records';
 
-const TEMPLATES = resolve(__dirname, '..', '..', '..', 'scripts');
+// nbconvert's template folder (lib/runner/handout), read from the checkout: tsc does not copy it to dist/.
+const TEMPLATES = projectPath('lib', 'runner');
 
 /** One exported handout, as the index page lists it. */
 export interface Handout {
@@ -127,13 +129,19 @@ export function indexHtml(handouts: Handout[], title = 'bn-lab: 배치 정규화
         `<tr><td><a href="${encodeURI(basename(h.html))}">${escapeHtml(h.title)}</a><br><small>${escapeHtml(basename(h.notebook))}</small></td>` +
         `<td>${h.ok ? 'ok' : '<b style="color:#c00">failed</b>'}</td>` +
         `<td>${h.seconds === null ? '' : `${h.seconds.toFixed(0)} s`}</td>` +
-        `<td><small>${params}</small></td><td>${results ? `<table class="results">${results}</table>` : ''}</td></tr>`
+        `<td><small>${params}</small></td><td>${results ? `<div class="scroll"><table class="results">${results}</table></div>` : ''}</td></tr>`
       );
     })
     .join('\n');
   return tablePage(title, {
     css: [
-      'table.handouts > thead th, table.handouts > tbody > tr > td:nth-child(2), table.handouts > tbody > tr > td:nth-child(3) { white-space: nowrap; }',
+      // Fixed columns that fit the window: a wide results table scrolls inside its own cell
+      // instead of pushing the page past the right edge.
+      'table.handouts { table-layout: fixed; width: 100%; }',
+      'table.handouts > thead th:nth-child(1) { width: 17%; } table.handouts > thead th:nth-child(2) { width: 4em; }',
+      'table.handouts > thead th:nth-child(3) { width: 5.5em; } table.handouts > thead th:nth-child(4) { width: 18%; }',
+      'table.handouts > tbody > tr > td { overflow-wrap: anywhere; }',
+      'table.handouts > tbody > tr > td:nth-child(2), table.handouts > tbody > tr > td:nth-child(3) { white-space: nowrap; }',
       'table.results th, table.results td, table.record th, table.record td { border-bottom: 1px solid #eee; padding: 2px 8px; font-size: 13px; }',
       'table.results th { font-weight: normal; white-space: nowrap; }',
       'table.record { margin: 2px 0; } table.record th { font-weight: 600; background: #f6f6f6; }',
@@ -157,13 +165,14 @@ export function tablePage(
 <style>
 body { font-family: system-ui, "Apple SD Gothic Neo", "Malgun Gothic", "Noto Sans CJK KR", sans-serif; margin: 2em; }
 table { border-collapse: collapse; } td, th { border-bottom: 1px solid #ddd; padding: 6px 10px; vertical-align: top; text-align: left; }
+.scroll { overflow-x: auto; max-width: 100%; }
 ${page.css.join('\n')}
 </style></head>
 <body><h1>${escapeHtml(title)}</h1>
-<table${page.tableClass ? ` class="${page.tableClass}"` : ''}><thead><tr>${head}</tr></thead>
+<div class="scroll"><table${page.tableClass ? ` class="${page.tableClass}"` : ''}><thead><tr>${head}</tr></thead>
 <tbody>
 ${page.rows}
-</tbody></table></body></html>
+</tbody></table></div></body></html>
 `;
 }
 

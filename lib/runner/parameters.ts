@@ -19,6 +19,62 @@ export interface ParamSpec {
   help?: string;
   /** The declared type annotation's text, if any (e.g. `'wasm' | 'cpu'`). */
   annotation?: string;
+  /** The values that make sense, from a `range:` note in the comment (every element, for a list). */
+  range?: ParamRange;
+}
+
+/**
+ * The values a numeric parameter may take, declared at the end of its comment in the parameters
+ * cell so students see it beside the default:
+ *   const epochs = 1; // range: integer >= 1
+ *   const testSize = 0.3; // share of rows kept for testing; range: > 0, < 1
+ *   const dropoutRate = 0.3; // range: 0..1   (both ends included)
+ */
+export interface ParamRange {
+  /** The note as written after `range:`, quoted in error messages. */
+  text: string;
+  integer: boolean;
+  min?: { value: number; inclusive: boolean };
+  max?: { value: number; inclusive: boolean };
+}
+
+/** Parses the text after `range:`; an error that quotes it if it is not one of the documented forms. */
+export function parseRange(text: string): ParamRange {
+  const range: ParamRange = { text: text.trim(), integer: false };
+  let rest = range.text;
+  if (/^integer\b/.test(rest)) {
+    range.integer = true;
+    rest = rest.replace(/^integer\s*/, '');
+  }
+  const num = '([-+]?\\d*\\.?\\d+(?:[eE][-+]?\\d+)?)';
+  const interval = rest.match(new RegExp(`^${num}\\s*\\.\\.\\s*${num}$`));
+  if (interval) {
+    range.min = { value: Number(interval[1]), inclusive: true };
+    range.max = { value: Number(interval[2]), inclusive: true };
+    return range;
+  }
+  for (const part of rest.split(/\s*(?:,|\band\b)\s*/).filter((p) => p !== '')) {
+    const bound = part.match(new RegExp(`^(>=|>|<=|<)\\s*${num}$`));
+    if (!bound) {
+      throw new Error(
+        `"range: ${range.text}" is not a range bn-lab reads: write e.g. "range: integer >= 1", "range: > 0, < 1" or "range: 0..1".`,
+      );
+    }
+    const limit = { value: Number(bound[2]), inclusive: bound[1].endsWith('=') };
+    if (bound[1].startsWith('>')) range.min = limit;
+    else range.max = limit;
+  }
+  if (!range.min && !range.max && !range.integer) throw new Error(`"range: ${range.text}" sets no bound.`);
+  return range;
+}
+
+/** Whether a number lies in a parameter's declared range. */
+export function inRange(value: number, range: ParamRange): boolean {
+  if (range.integer && !Number.isInteger(value)) return false;
+  const { min, max } = range;
+  if (min && (min.inclusive ? value < min.value : value <= min.value)) return false;
+  if (max && (max.inclusive ? value > max.value : value >= max.value)) return false;
+  return true;
 }
 
 function literalValue(node: ts.Expression): { value: ParamValue | undefined; type: ParamType } {
@@ -75,12 +131,21 @@ export function parseParameterCell(source: string): ParamSpec[] {
       const comment = source
         .slice(decl.end, source.indexOf('\n', decl.end) === -1 ? undefined : source.indexOf('\n', decl.end))
         .match(/\/\/\s*(.*)$/)?.[1];
+      // `help; range: ...` or `range: ...` alone: the range is the comment's last part.
+      const [help, rangeText] = (comment ?? '').split(/(?:^|;\s*)range:/);
+      let range: ParamRange | undefined;
+      try {
+        range = rangeText === undefined ? undefined : parseRange(rangeText);
+      } catch (e) {
+        throw new Error(`Parameter "${decl.name.text}": ${(e as Error).message}`, { cause: e });
+      }
       specs.push({
         name: decl.name.text,
         type: annotatedType(decl.type) ?? literal.type,
         default: literal.value,
-        help: comment?.trim() || undefined,
+        help: help.trim() || undefined,
         annotation: decl.type?.getText(file),
+        range,
       });
     }
   }
@@ -131,6 +196,13 @@ export function validateParameters(specs: ParamSpec[], values: Record<string, un
     }
     if (spec.type === 'number' && typeof value === 'number' && !Number.isFinite(value)) {
       throw new Error(`Parameter "${name}" must be a finite number (got ${value}).`);
+    }
+    const outside = spec.range && [value].flat().find((v) => typeof v === 'number' && !inRange(v, spec.range!));
+    if (spec.range && outside !== undefined) {
+      const what = Array.isArray(value) ? `contains ${outside}` : `is ${outside}`;
+      throw new Error(
+        `Parameter "${name}" ${what}, outside its valid range: ${spec.range.text} (default ${JSON.stringify(spec.default)}).`,
+      );
     }
   }
 }

@@ -1,6 +1,6 @@
 import { basename, join } from 'node:path';
 import { standaloneHtml } from '../plots/plotly';
-import type { Figure } from '../plots/plotly';
+import type { Figure } from '../plots/figure';
 import { runNotebook, RunResult } from './execute';
 import { writeFileAtomic } from './notebook';
 import { parseCliValue, ParamValue } from './parameters';

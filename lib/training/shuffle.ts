@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 
 /**
- * A seeded permutation of 0..n-1 (Fisher–Yates). tfjs's own `fit({shuffle: true})` draws from
- * Math.random, which cannot be seeded, so reruns would differ.
+ * A seeded permutation of 0..n-1 (Fisher–Yates), drawn from its own generator so that a caller's
+ * order does not depend on how many Math.random draws (setSeed's stream) came before.
  */
 export function seededPermutation(n: number, seed: string | number): Int32Array {
   const rng = seedrandom(String(seed));

@@ -5,7 +5,6 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { ChecksumError } from '../../lib/data/checksums';
-import { loadCifar10, standardizePerChannel } from '../../lib/data/cifar10';
 import { loadImageTensor } from '../../lib/data/image';
 import { IRIS_FEATURE_NAMES, loadIris, parseIrisCsv } from '../../lib/data/iris';
 import { loadMnist } from '../../lib/data/mnist';
@@ -101,31 +100,6 @@ test('trainTestSplit: disjoint, complete, aligned, and deterministic for a seed'
   assert.throws(() => trainTestSplit(x, y.slice(0, 99)), /x has 100 rows but y has 99/);
   assert.throws(() => trainTestSplit(x, y, { testSize: 1.5 }), /testSize must be/);
   assert.throws(() => trainTestSplit(x, y, { testSize: 100 }), /training set would be empty/);
-});
-
-test('standardizePerChannel: training set gets mean 0 and std 1 per channel; others use its statistics', async () => {
-  const cifar = await loadCifar10({ dir: fixture('cifar10'), trainCount: 100, testCount: 50, scale: false });
-  const {
-    tensors: [train, testStd],
-    mean,
-    std,
-  } = standardizePerChannel(cifar.train.images, cifar.test.images);
-  assert.equal(mean.length, 3);
-  assert.ok(mean.every((m) => m > 50 && m < 200) && std.every((s) => s > 20 && s < 100), `${mean} ${std}`);
-  const moments = tf.moments(train, [0, 1, 2]);
-  for (const m of moments.mean.dataSync()) assert.ok(Math.abs(m) < 1e-4, `channel mean ${m}`);
-  for (const v of moments.variance.dataSync())
-    assert.ok(Math.abs(Math.sqrt(v) - 1) < 1e-3, `channel std ${Math.sqrt(v)}`);
-  // The test set is standardized with the training statistics, not its own.
-  const raw = cifar.test.images.dataSync();
-  const done = testStd.dataSync();
-  for (const i of [0, 1, 2, 3000, done.length - 1])
-    assert.ok(Math.abs(done[i] - (raw[i] - mean[i % 3]) / std[i % 3]) < 1e-4);
-  assert.throws(
-    () => standardizePerChannel(cifar.train.images, tf.zeros([1, 2, 2, 1])),
-    /does not have the training set's 3 channels/,
-  );
-  assert.throws(() => standardizePerChannel(tf.ones([2, 2, 2, 3])), /channel 0 is constant/);
 });
 
 test('iris: 150 rows, scikit-learn column names, targets 50/50/50, a danfojs DataFrame', async () => {

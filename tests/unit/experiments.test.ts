@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { projectPath } from '../../lib/project';
 import * as tf from '@tensorflow/tfjs';
 import { loadMnist } from '../../lib/data/mnist';
-import { BatchStream, crossEntropy, globalNorm, lossAndGradients, trainSteps } from '../../lib/experiments/loop';
+import { BatchStream, compiledLoss, globalNorm, lossAndGradients, trainSteps } from '../../lib/experiments/loop';
 import { evaluateModel } from '../../lib/experiments/evaluate';
 import { centreShift, quantileSorted, spreadRatio, unitStats } from '../../lib/experiments/stats';
 import { traceFigure } from '../../lib/experiments/figures';
@@ -26,14 +26,15 @@ function mlp(batchNorm: boolean, seed = 1): tf.Sequential {
   if (batchNorm) model.add(tf.layers.batchNormalization());
   model.add(tf.layers.activation({ activation: 'relu' }));
   model.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
-  model.compile({ optimizer: tf.train.sgd(0.1), loss: 'sparseCategoricalCrossentropy' });
+  model.compile({ optimizer: tf.train.sgd(0.1), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   return model;
 }
 
 const weightsOf = (model: tf.LayersModel) => model.weights.map((w) => Array.from(w.read().dataSync()));
 
-test('BatchStream: every row once per epoch, a short last batch, reproducible by seed', () => {
-  const a = new BatchStream(10, 4, 3);
+test('BatchStream: every row once per epoch, a short last batch, shuffled as model.fit shuffles after setSeed', () => {
+  setSeed(3);
+  const a = new BatchStream(10, 4);
   const epoch = [a.next(), a.next(), a.next()];
   assert.deepEqual(
     epoch.map((r) => r.length),
@@ -43,10 +44,16 @@ test('BatchStream: every row once per epoch, a short last batch, reproducible by
     [...epoch.flatMap((r) => [...r])].sort((x, y) => x - y),
     [...Array(10).keys()],
   );
-  const b = new BatchStream(10, 4, 3);
+  setSeed(3);
+  const b = new BatchStream(10, 4);
   assert.deepEqual([b.next(), b.next(), b.next()], epoch);
   assert.notDeepEqual(a.next(), epoch[0], 'the next epoch is reshuffled');
-  assert.throws(() => new BatchStream(0, 4, 1), /no training samples/);
+  // model.fit's order: tf.util.shuffle of 0..n-1 with Math.random, which setSeed seeds.
+  setSeed(3);
+  const fitOrder = Int32Array.from({ length: 10 }, (_, i) => i);
+  tf.util.shuffle(fitOrder);
+  assert.deepEqual([...epoch.flatMap((r) => [...r])], [...fitOrder]);
+  assert.throws(() => new BatchStream(0, 4), /no training samples/);
 });
 
 test('trainSteps: probes at 0, every k and the end, with the batch of the next step; one loss per step', async () => {
@@ -56,7 +63,6 @@ test('trainSteps: probes at 0, every k and the end, with the batch of the next s
   const trace = await trainSteps(model, data.train.images, data.train.labels, {
     steps: 7,
     batchSize: 32,
-    seed: 1,
     every: 3,
     probe: (step, xb) => {
       seen.push(xb.shape[0]);
@@ -73,14 +79,14 @@ test('trainSteps: probes at 0, every k and the end, with the batch of the next s
       tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] }),
       data.train.images,
       data.train.labels,
-      { steps: 1, batchSize: 1, seed: 1 },
+      { steps: 1, batchSize: 1 },
     ),
     /compile/,
   );
   model.dispose();
 });
 
-test('trainSteps: the same seed gives the same weights; training moves BN moving statistics, probes do not', async () => {
+test('trainSteps: the same setSeed gives the same weights; training moves BN moving statistics, probes do not', async () => {
   const data = await mnist();
   const run = async () => {
     const model = mlp(true);
@@ -88,7 +94,6 @@ test('trainSteps: the same seed gives the same weights; training moves BN moving
     const probeOnly = await trainSteps(model, data.train.images, data.train.labels, {
       steps: 0,
       batchSize: 16,
-      seed: 5,
       probe: (_s, xb, yb) => ({ loss: lossAndGradients(model, xb, yb).loss }),
     });
     assert.equal(probeOnly.steps.length, 1);
@@ -97,7 +102,7 @@ test('trainSteps: the same seed gives the same weights; training moves BN moving
       before,
       'a probe must not move the moving mean',
     );
-    await trainSteps(model, data.train.images, data.train.labels, { steps: 5, batchSize: 16, seed: 5 });
+    await trainSteps(model, data.train.images, data.train.labels, { steps: 5, batchSize: 16 });
     assert.notDeepEqual(
       Array.from(model.layers[2].getWeights()[2].dataSync()),
       before,
@@ -110,13 +115,13 @@ test('trainSteps: the same seed gives the same weights; training moves BN moving
   assert.deepEqual(await run(), await run());
 });
 
-test('lossAndGradients: the loss is the training-mode cross-entropy; a tiny step lowers it by about η‖g‖²', async () => {
+test('lossAndGradients: the loss is the compiled loss in training mode; a tiny step lowers it by about η‖g‖²', async () => {
   const data = await mnist();
   const model = mlp(true);
   const x = data.train.images.slice(0, 32);
   const y = data.train.labels.slice(0, 32);
   const { loss, grads } = lossAndGradients(model, x, y);
-  const direct = tf.tidy(() => crossEntropy(model.apply(x, { training: true }) as tf.Tensor, y).dataSync()[0]);
+  const direct = tf.tidy(() => compiledLoss(model)(y, model.apply(x, { training: true }) as tf.Tensor).dataSync()[0]);
   assert.ok(Math.abs(loss - direct) < 1e-5);
   assert.equal(grads.length, model.trainableWeights.length);
   const norm = globalNorm(grads);
@@ -134,27 +139,34 @@ test('lossAndGradients: the loss is the training-mode cross-entropy; a tiny step
   model.dispose();
 });
 
-test('globalNorm is the L2 norm of all values together; crossEntropy matches −log p of the label', () => {
+test('globalNorm is the L2 norm of all values together; compiledLoss is the compiled cross-entropy, −log p of the label', () => {
   assert.ok(Math.abs(globalNorm([tf.tensor([3]), tf.tensor([[4, 0]])]) - 5) < 1e-6);
   const probs = tf.tensor2d([
     [0.5, 0.25, 0.25],
     [0.1, 0.8, 0.1],
   ]);
-  const ce = crossEntropy(probs, tf.tensor1d([0, 1])).dataSync()[0];
+  const model = mlp(false);
+  const ce = compiledLoss(model)(tf.tensor1d([0, 1]), probs).dataSync()[0];
   assert.ok(Math.abs(ce - (-Math.log(0.5) - Math.log(0.8)) / 2) < 1e-6);
+  assert.throws(
+    () => compiledLoss(tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] })),
+    /compile it first/,
+  );
 });
 
-test('evaluateModel: inference mode equals model.predict; accuracy counts the argmax hits', async () => {
+test('evaluateModel: inference mode equals model.predict and model.evaluate; accuracy counts the argmax hits', async () => {
   const data = await mnist();
   const model = mlp(true);
-  await trainSteps(model, data.train.images, data.train.labels, { steps: 20, batchSize: 32, seed: 1 });
+  await trainSteps(model, data.train.images, data.train.labels, { steps: 20, batchSize: 32 });
   const e = evaluateModel(model, data.test.images, data.test.labels, { batchSize: 30 });
   const probs = model.predict(data.test.images) as tf.Tensor;
   const predicted = Array.from(tf.argMax(probs, -1).dataSync());
   assert.deepEqual(Array.from(e.predicted), predicted);
   const labels = data.test.labels.dataSync();
   assert.equal(e.acc, predicted.filter((p, i) => p === labels[i]).length / predicted.length);
-  assert.ok(Math.abs(e.loss - crossEntropy(probs, data.test.labels).dataSync()[0]) < 1e-5);
+  const [loss, acc] = (model.evaluate(data.test.images, data.test.labels) as tf.Scalar[]).map((t) => t.dataSync()[0]);
+  assert.ok(Math.abs(e.loss - loss) < 1e-5, `evaluateModel ${e.loss} vs model.evaluate ${loss}`);
+  assert.ok(Math.abs(e.acc - acc) < 1e-6);
   assert.throws(() => evaluateModel(model, data.test.images, data.train.labels), /100 images but 200 labels/);
   model.dispose();
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { indexHtml } from '../../lib/runner/export';
+import { record } from '../../lib/notebook/record';
 import { recordHtml, summarizeRecordValue, summaryJson, summaryText, SummaryRow } from '../../lib/runner/records';
 
 // Shaped like what notebook 2 records (lists of rows, nested objects, long per-step lists).
@@ -50,6 +51,19 @@ test('the run summary fits an 80-column terminal and summarises long values', ()
   assert.equal(summarizeRecordValue('x'.repeat(100), 20).length, 20);
   const full = JSON.parse(summaryJson(rows));
   assert.deepEqual(full['02_why_bn_small_cifar_cnn.ipynb'].records, records, 'the JSON file keeps every value whole');
+});
+
+test('record() takes one name and value, or several as an object, one scrap per name', () => {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => void lines.push(args.join(' '));
+  try {
+    record({ testLoss: 0.25, testAcc: 0.9, layers: [1, 2] });
+    record('seed', 1);
+  } finally {
+    console.log = log;
+  }
+  assert.deepEqual(lines, ['testLoss = 0.25', 'testAcc = 0.9', 'layers = [1,2]', 'seed = 1']);
 });
 
 test('the handout index shows recorded results as small tables, not raw JSON', () => {

@@ -10,7 +10,7 @@ import { projectPath } from '../../lib/project';
 const mnistFixture = { dir: projectPath('data', 'fixtures', 'mnist') };
 
 /** A small BN MLP on iris, written with tfjs's own API as the notebooks write theirs. */
-async function trainIris(seed: number, shuffle: boolean, callbacks: tf.CustomCallback[] = []) {
+async function trainIrisModel(seed: number, shuffle: boolean, callbacks: tf.CustomCallback[] = []) {
   await initBackend('cpu');
   const iris = await loadIris();
   const x = tf.tensor2d(iris.data);
@@ -24,7 +24,12 @@ async function trainIris(seed: number, shuffle: boolean, callbacks: tf.CustomCal
   model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const history = await model.fit(x, y, { epochs: 3, batchSize: 32, shuffle, validationSplit: 0.2, callbacks });
   tf.dispose([x, y]);
-  return history.history as Record<string, number[]>;
+  return { model, history: history.history as Record<string, number[]> };
+}
+
+/** The training history of trainIrisModel. */
+async function trainIris(seed: number, shuffle: boolean, callbacks: tf.CustomCallback[] = []) {
+  return (await trainIrisModel(seed, shuffle, callbacks)).history;
 }
 
 test('seeded permutations are permutations, reproducible, and differ by seed', () => {
@@ -49,9 +54,21 @@ test('setSeed makes model.fit reproducible (weights, dropout, shuffling); anothe
 });
 
 test('validationSplit holds out the last 20% of rows, as Keras does', async () => {
-  // 150 rows: 120 train (4 batches of 32) and 30 validation, so every val_acc is a multiple of 1/30.
-  const h = await trainIris(1, true);
-  for (const acc of h.val_acc) assert.ok(Math.abs(acc * 30 - Math.round(acc * 30)) < 1e-4, `val_acc ${acc}`);
+  // 150 rows: 120 train and 30 validation. The last epoch's val_loss and val_acc are the trained
+  // model's scores on rows 120..149 (all virginica, as iris is sorted by class), not on any other 30.
+  const { model, history } = await trainIrisModel(1, true);
+  const iris = await loadIris();
+  const x = tf.tensor2d(iris.data);
+  const y = tf.oneHot(tf.tensor1d(iris.target, 'int32'), 3).toFloat();
+  const score = (start: number) =>
+    (model.evaluate(x.slice(start, 30), y.slice(start, 30)) as tf.Scalar[]).map((t) => t.dataSync()[0]);
+  const [lastLoss, lastAcc] = score(120);
+  assert.ok(Math.abs(history.val_loss.at(-1)! - lastLoss) < 1e-5, `val_loss ${history.val_loss.at(-1)} vs ${lastLoss}`);
+  assert.ok(Math.abs(history.val_acc.at(-1)! - lastAcc) < 1e-5, `val_acc ${history.val_acc.at(-1)} vs ${lastAcc}`);
+  for (const start of [0, 50, 90]) {
+    assert.ok(Math.abs(score(start)[0] - lastLoss) > 1e-3, `rows ${start}..${start + 29} score differently`);
+  }
+  tf.dispose([x, y]);
 });
 
 test('progressBar headless prints one Keras-style line per epoch as it ends, then the total', async () => {
