@@ -130,6 +130,7 @@ async function main(argv: string[]): Promise<number> {
       keras.runs.map((r) => r.records),
       ours,
       entry.checked,
+      entry.checkSlack,
     );
     results.push({
       id: entry.id,
