@@ -89,6 +89,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const python = ensureKerasVenv();
+  // runNotebook forwards Ctrl-C / SIGTERM to the running notebook; stop the loop too, keeping what is done.
+  let stopped = false;
+  const stop = () => (stopped = true);
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   mkdirSync(join(options.out, 'notebooks'), { recursive: true });
   const results: ParityNotebookResult[] = [];
   const started = new Date().toISOString();
@@ -104,6 +109,7 @@ async function main(argv: string[]): Promise<number> {
     writeFileSync(join(options.out, 'report.html'), html);
   };
   for (const entry of PARITY_NOTEBOOKS.filter((e) => options.notebooks.includes(e.id))) {
+    if (stopped) break;
     const settings = entry.settings[options.profile];
     const kerasSeeds = range(options.seeds);
     const ourSeeds = range(options.ourSeeds ?? entry.ourSeeds[options.profile]);
@@ -115,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
     const ours: Record<string, unknown>[] = [];
     const ourFailures: string[] = [];
     for (const seed of ourSeeds) {
+      if (stopped) break;
       console.error(`[${entry.notebook}] ours, seed ${seed}`);
       const output = join(options.out, 'notebooks', entry.notebook.replace(/\.ipynb$/, `-seed${seed}.ipynb`));
       const run = await runNotebook({
@@ -145,6 +152,7 @@ async function main(argv: string[]): Promise<number> {
       rows,
     });
     write();
+    if (stopped) break;
     for (const row of rows.filter((r) => /^test_(acc|loss)/.test(r.name))) {
       console.error(
         `  ${row.name.padEnd(34)} Keras ${spreadText(row.keras).padEnd(42)} ours ${spreadText(row.ours).padEnd(42)} ${verdict(row)}`,
@@ -154,6 +162,10 @@ async function main(argv: string[]): Promise<number> {
   }
   console.log(parityMarkdown(results));
   console.log(`\nReport: ${join(options.out, 'report.html')} and report.json`);
+  if (stopped) {
+    console.error('Stopped: the report holds the notebooks finished so far.');
+    return 130;
+  }
   const failedRuns = results.flatMap((r) => r.ourFailures);
   if (!options.check) return failedRuns.length ? 1 : 0;
   const outside = results.flatMap((r) =>
