@@ -6,7 +6,7 @@
  * to the same numbers on cpu, wasm, webgl and webgpu (SwiftShader).
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
@@ -48,6 +48,9 @@ const fitModel = () => {
   return model;
 };
 const tasks = {
+  async names() {
+    return Object.keys(bn);
+  },
   async mnist() {
     await bn.initBackend('cpu');
     const d = await bn.loadMnist({ trainCount: 100, testCount: 50 });
@@ -201,6 +204,36 @@ const run = <T>(task: string): Promise<T> =>
   page.evaluate((t) => (window as unknown as { run(t: string): Promise<unknown> }).run(t), task) as Promise<T>;
 
 type Message = { data: Record<string, unknown>; metadata: object; transient: { display_id?: string }; update: boolean };
+
+test('every name notebooks 01-07 import from bn-lab is exported by the browser bundle', async () => {
+  const index = readFileSync(join(root, 'lib', 'index.ts'), 'utf8');
+  const typeOnly = new Set(
+    [...index.matchAll(/export type \{([^}]*)\}/g)].flatMap((m) => m[1].split(',').map((n) => n.trim())),
+  );
+  const wanted = new Set<string>();
+  for (const name of readdirSync(join(root, 'notebooks')).filter((n) => /^0[1-7].*\.ipynb$/.test(n))) {
+    const notebook = JSON.parse(readFileSync(join(root, 'notebooks', name), 'utf8')) as {
+      cells: { cell_type: string; source: string[] }[];
+    };
+    const code = notebook.cells
+      .filter((c) => c.cell_type === 'code')
+      .map((c) => c.source.join(''))
+      .join('\n');
+    for (const m of code.matchAll(/import\s*\{([^}]*)\}\s*from\s*'bn-lab'/g)) {
+      for (const n of m[1]
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean))
+        if (!typeOnly.has(n)) wanted.add(n);
+    }
+  }
+  assert.ok(wanted.size > 40, `found ${wanted.size} names`);
+  const exported = new Set(await run<string[]>('names'));
+  assert.deepEqual(
+    [...wanted].filter((n) => !exported.has(n)),
+    [],
+  );
+});
 
 test('loadMnist fetches the official files, verifies them and caches them; the pixels match Node', async () => {
   const got = await run<{ shape: number[]; pixelSum: number; labels: number[]; againSum: number; cached: string[] }>(
