@@ -104,6 +104,15 @@ const tasks = {
     bn.record('testAccuracy', 0.75);
     return messages.splice(0);
   },
+  async sabotage() {
+    // webgpu's Relu made leaky: it still runs, but trains to other numbers, so auto must pass it by.
+    const leaky = tf.getKernel('LeakyRelu', 'webgpu');
+    tf.unregisterKernel('Relu', 'webgpu');
+    tf.registerKernel({ kernelName: 'Relu', backendName: 'webgpu',
+      kernelFunc: ({ inputs, backend }) => leaky.kernelFunc({ inputs, backend, attrs: { alpha: 0.5 } }) });
+    const info = await bn.initBackend('auto');
+    return { name: info.name, reason: info.reason };
+  },
   async agreement() {
     const runs = [];
     for (const b of ['cpu', 'wasm', 'webgl', 'webgpu']) runs.push(await bn.convBnProbe(b));
@@ -120,17 +129,26 @@ postMessage({ ready: true });
 `;
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>bn-lab worker</title><script>
-const worker = new Worker('/worker.js', { type: 'module' });
-const waiting = new Map(); let next = 0;
-window.workerReady = new Promise((resolve, reject) => {
-  worker.onerror = (e) => reject(new Error('worker: ' + e.message));
-  worker.onmessage = (e) => {
-    if (e.data.ready) return resolve(true);
-    const w = waiting.get(e.data.id); waiting.delete(e.data.id);
-    if (e.data.error) w.reject(new Error(e.data.error)); else w.resolve(e.data.result);
-  };
-});
-window.run = (task) => new Promise((resolve, reject) => { const id = next++; waiting.set(id, { resolve, reject }); worker.postMessage({ id, task }); });
+// One worker per name, as one kernel each; tasks run in the named worker.
+const workers = new Map(); const waiting = new Map(); let next = 0;
+function start(name) {
+  const worker = new Worker('/worker.js', { type: 'module', name });
+  const ready = new Promise((resolve, reject) => {
+    worker.onerror = (e) => reject(new Error('worker: ' + e.message));
+    worker.onmessage = (e) => {
+      if (e.data.ready) return resolve(worker);
+      const w = waiting.get(e.data.id); waiting.delete(e.data.id);
+      if (e.data.error) w.reject(new Error(e.data.error)); else w.resolve(e.data.result);
+    };
+  });
+  workers.set(name, ready);
+  return ready;
+}
+window.workerReady = start('main').then(() => true);
+window.run = async (task, name = 'main') => {
+  const worker = await (workers.get(name) ?? start(name));
+  return new Promise((resolve, reject) => { const id = next++; waiting.set(id, { resolve, reject }); worker.postMessage({ id, task }); });
+};
 </script>`;
 
 let server: Server;
@@ -200,8 +218,11 @@ after(async () => {
   server?.close();
 });
 
-const run = <T>(task: string): Promise<T> =>
-  page.evaluate((t) => (window as unknown as { run(t: string): Promise<unknown> }).run(t), task) as Promise<T>;
+const run = <T>(task: string, worker = 'main'): Promise<T> =>
+  page.evaluate(
+    ([t, w]) => (window as unknown as { run(t: string, w: string): Promise<unknown> }).run(t, w),
+    [task, worker],
+  ) as Promise<T>;
 
 type Message = { data: Record<string, unknown>; metadata: object; transient: { display_id?: string }; update: boolean };
 
@@ -346,4 +367,14 @@ test('a conv+BN model trains to the same losses and moving statistics on cpu, wa
   for (const d of got.diffs) assert.ok(d <= got.tolerance, `difference ${d}`);
   assert.match(got.describe, /backend webgpu: webgpu \(.+\)/);
   assert.match(got.note, /브라우저/);
+});
+
+test("initBackend('auto') passes by a GPU backend that trains to other numbers than cpu", async () => {
+  const got = await run<{ name: string; reason: string }>('sabotage', 'sabotaged');
+  console.log(`sabotaged webgpu: ${got.reason}`);
+  assert.equal(got.name, 'webgl');
+  assert.match(
+    got.reason,
+    /webgpu: a conv\+BN training probe differs from cpu by [\d.e+-]+ \(tolerance 0\.001\), so webgl: webgl trains/,
+  );
 });
