@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { AGREEMENT_TOLERANCE, convBnProbe, probeDifference, ProbeRun } from '../backend/agreement';
-import type { BackendInfo, BackendName } from '../backend/select';
+import type { BackendInfo } from '../backend/select';
 
 /** The backends a browser may run, fastest first. */
 export const BROWSER_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
@@ -103,7 +103,8 @@ function probe(name: BrowserBackend): Promise<Probe> {
 async function use(name: BrowserBackend, summary: string, reason: string): Promise<BackendInfo> {
   if (tf.getBackend() !== name) await tf.setBackend(name);
   await tf.ready();
-  return { name: name as BackendName, path: name === 'wasm' ? 'wasm-1thread' : name, summary, reason };
+  const threads = name === 'wasm' && (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+  return { name, path: name === 'wasm' ? (threads ? 'wasm-threads' : 'wasm-1thread') : name, summary, reason };
 }
 
 /**

@@ -110,14 +110,18 @@ const tasks = {
     tf.unregisterKernel('Relu', 'webgpu');
     tf.registerKernel({ kernelName: 'Relu', backendName: 'webgpu',
       kernelFunc: ({ inputs, backend }) => leaky.kernelFunc({ inputs, backend, attrs: { alpha: 0.5 } }) });
+    const wasm = await bn.initBackend('wasm');
     const info = await bn.initBackend('auto');
-    return { name: info.name, reason: info.reason };
+    return {
+      wasm: [wasm.path, bn.describeBackend(wasm)], name: info.name, reason: info.reason };
   },
   async agreement() {
     const runs = [];
     for (const b of ['cpu', 'wasm', 'webgl', 'webgpu']) runs.push(await bn.convBnProbe(b));
+    const wasm = await bn.initBackend('wasm');
     const info = await bn.initBackend('auto');
-    return { runs, diffs: runs.map((r) => bn.probeDifference(r, runs[0])), tolerance: bn.AGREEMENT_TOLERANCE,
+    return {
+      wasm: [wasm.path, bn.describeBackend(wasm)], runs, diffs: runs.map((r) => bn.probeDifference(r, runs[0])), tolerance: bn.AGREEMENT_TOLERANCE,
       describe: bn.describeBackend(info), note: bn.benchSpeedNote(info, 'lenet') };
   },
 };
@@ -349,9 +353,14 @@ test('a chart is one bundle with plotly JSON and interactive HTML; record() emit
 
 test('a conv+BN model trains to the same losses and moving statistics on cpu, wasm, webgl and webgpu', async () => {
   type Run = { backend: string; losses: number[]; movingMean: number[]; movingVariance: number[] };
-  const got = await run<{ runs: Run[]; diffs: number[]; tolerance: number; describe: string; note: string }>(
-    'agreement',
-  );
+  const got = await run<{
+    runs: Run[];
+    diffs: number[];
+    tolerance: number;
+    describe: string;
+    note: string;
+    wasm: string[];
+  }>('agreement');
   console.log('backend | losses (5 SGD steps) | moving variance[0] | max rel. diff vs cpu');
   got.runs.forEach((r, i) =>
     console.log(
@@ -367,6 +376,9 @@ test('a conv+BN model trains to the same losses and moving statistics on cpu, wa
   for (const d of got.diffs) assert.ok(d <= got.tolerance, `difference ${d}`);
   assert.match(got.describe, /backend webgpu: webgpu \(.+\)/);
   assert.match(got.note, /브라우저/);
+  // Not cross-origin isolated here, so no SharedArrayBuffer and one wasm thread.
+  assert.equal(got.wasm[0], 'wasm-1thread');
+  assert.match(got.wasm[1], /backend wasm: wasm \(SIMD, 1 thread\)/);
 });
 
 test("initBackend('auto') passes by a GPU backend that trains to other numbers than cpu", async () => {
