@@ -15,23 +15,14 @@ import {
   SourceOptions,
 } from './files';
 import type { LabeledImages } from './mnist';
+import {
+  CIFAR10_CLASS_NAMES as CIFAR10_CLASS_NAMES_LIST,
+  CIFAR10_RECORD_BYTES,
+  Cifar10SplitBuilder,
+  parseCifar10ClassNames,
+} from './cifar10-records';
 
-/** CIFAR-10's classes in label order, as the official batches.meta.txt lists them. */
-export const CIFAR10_CLASS_NAMES: readonly string[] = [
-  'airplane',
-  'automobile',
-  'bird',
-  'cat',
-  'deer',
-  'dog',
-  'frog',
-  'horse',
-  'ship',
-  'truck',
-];
-
-/** One binary record: a label byte, then 32×32 red, green and blue planes, row-major. */
-export const CIFAR10_RECORD_BYTES = 1 + 3 * 32 * 32;
+export { CIFAR10_CLASS_NAMES, CIFAR10_RECORD_BYTES } from './cifar10-records';
 
 /** The official archive's name, and the folder it unpacks to. */
 export const CIFAR10_ARCHIVE = 'cifar-10-binary.tar.gz';
@@ -41,7 +32,6 @@ const OFFICIAL_URL = officialUrl('cifar10', CIFAR10_ARCHIVE);
 const OFFICIAL_TRAIN = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
 const OFFICIAL_TEST = 'test_batch.bin';
 const META = 'batches.meta.txt';
-const PIXELS = 32 * 32;
 
 /** Record files found in a directory: the official batches, or files named train_*.bin / test_*.bin. */
 export interface Cifar10Layout {
@@ -274,44 +264,17 @@ async function readSplit(
   }
   const have = sizes.reduce((a, b) => a + b, 0);
   if (count > have) throw new Error(tooManyMessage(split, count, have, found, options));
-  const images = new Float32Array(count * PIXELS * 3);
-  const labelBytes = new Uint8Array(count);
-  const k = scale ? 1 / 255 : 1;
-  let i = 0;
-  for (let f = 0; f < files.length && i < count; f++) {
-    const bytes = await readVerified(files[f], undefined, fileAdvice(found, options));
-    const take = Math.min(sizes[f], count - i);
-    for (let r = 0; r < take; r++, i++) {
-      const rec = r * CIFAR10_RECORD_BYTES;
-      const label = bytes[rec];
-      if (label > 9)
-        throw new Error(`${files[f]}: record ${r} has label ${label}, not a class 0..9; the file is not CIFAR-10.`);
-      labelBytes[i] = label;
-      // Records store whole colour planes; tfjs wants channels last (NHWC), as Keras's load_data returns.
-      const out = i * PIXELS * 3;
-      for (let p = 0; p < PIXELS; p++) {
-        images[out + 3 * p] = bytes[rec + 1 + p] * k;
-        images[out + 3 * p + 1] = bytes[rec + 1 + PIXELS + p] * k;
-        images[out + 3 * p + 2] = bytes[rec + 1 + 2 * PIXELS + p] * k;
-      }
-    }
+  const builder = new Cifar10SplitBuilder(count, scale);
+  for (let f = 0; f < files.length && builder.filled < count; f++) {
+    builder.add(await readVerified(files[f], undefined, fileAdvice(found, options)), files[f]);
   }
-  return {
-    images: tf.tensor4d(images, [count, 32, 32, 3], 'float32'),
-    labels: tf.tensor1d(Float32Array.from(labelBytes), 'float32'),
-    labelBytes,
-  };
+  return builder.tensors();
 }
 
 async function readClassNames(found: Cifar10Source, options: SourceOptions): Promise<string[]> {
-  if (!found.layout.meta) return [...CIFAR10_CLASS_NAMES];
-  const text = (await readVerified(found.layout.meta, undefined, fileAdvice(found, options))).toString('utf8');
-  const names = text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter(Boolean);
-  if (names.length !== 10) throw new Error(`${found.layout.meta} lists ${names.length} class names; CIFAR-10 has 10.`);
-  return names;
+  if (!found.layout.meta) return [...CIFAR10_CLASS_NAMES_LIST];
+  const bytes = await readVerified(found.layout.meta, undefined, fileAdvice(found, options));
+  return parseCifar10ClassNames(new TextDecoder().decode(bytes), found.layout.meta);
 }
 
 /**

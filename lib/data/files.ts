@@ -161,7 +161,11 @@ export function ownSources(dataset: DatasetName, options: SourceOptions = {}): S
 }
 
 /** The URL a dataset file is downloaded from: the mirror root if one is set, else the public URL. */
-export function downloadUrl(dataset: DatasetName, file: string, options: Pick<SourceOptions, 'downloadBase'> = {}): string {
+export function downloadUrl(
+  dataset: DatasetName,
+  file: string,
+  options: Pick<SourceOptions, 'downloadBase'> = {},
+): string {
   const base = options.downloadBase ?? process.env[DOWNLOAD_BASE_ENV];
   if (base) return `${base.replace(/\/+$/, '')}/${dataset}/${file}`;
   return DATASETS[dataset].baseUrl + file;
@@ -211,7 +215,11 @@ export interface LocatedFile {
  * and the download cache, and finally by downloading it into the cache (atomically, checked against
  * the official checksum). Throws if the file is missing from a named directory.
  */
-export async function locateDatasetFile(dataset: DatasetName, file: string, options: SourceOptions = {}): Promise<LocatedFile> {
+export async function locateDatasetFile(
+  dataset: DatasetName,
+  file: string,
+  options: SourceOptions = {},
+): Promise<LocatedFile> {
   const info = DATASETS[dataset];
   const official = info.files[file];
   const found = (source: SourceDir): LocatedFile => ({
@@ -264,7 +272,11 @@ export async function datasetFile(dataset: DatasetName, file: string, options: S
 }
 
 /** The verified bytes of one dataset file, read once (see locateDatasetFile for the lookup order). */
-export async function readDatasetFile(dataset: DatasetName, file: string, options: SourceOptions = {}): Promise<{ path: string; bytes: Buffer }> {
+export async function readDatasetFile(
+  dataset: DatasetName,
+  file: string,
+  options: SourceOptions = {},
+): Promise<{ path: string; bytes: Buffer }> {
   const located = await locateDatasetFile(dataset, file, options);
   return { path: located.path, bytes: await readVerified(located.path, located.official, located.advice) };
 }

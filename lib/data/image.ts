@@ -25,8 +25,12 @@ export interface ImageTensorOptions {
  */
 export async function loadImageTensor(file: string, options: ImageTensorOptions): Promise<tf.Tensor4D> {
   const { height, width, channels = 1, scale = true, fit = 'fill' } = options;
-  for (const [name, value] of [['height', height], ['width', width]] as const) {
-    if (!Number.isInteger(value) || value <= 0) throw new Error(`loadImageTensor: ${name} must be a positive integer (got ${value}).`);
+  for (const [name, value] of [
+    ['height', height],
+    ['width', width],
+  ] as const) {
+    if (!Number.isInteger(value) || value <= 0)
+      throw new Error(`loadImageTensor: ${name} must be a positive integer (got ${value}).`);
   }
   if (channels !== 1 && channels !== 3) throw new Error(`loadImageTensor: channels must be 1 or 3 (got ${channels}).`);
   const absolute = path.resolve(file);
@@ -40,14 +44,18 @@ export async function loadImageTensor(file: string, options: ImageTensorOptions)
   let pixels: Buffer;
   let info: { width: number; height: number; channels: number };
   try {
-    let pipeline = sharp(absolute).flatten({ background: '#000000' }).resize(width, height, { fit, background: '#000000' });
+    let pipeline = sharp(absolute)
+      .flatten({ background: '#000000' })
+      .resize(width, height, { fit, background: '#000000' });
     pipeline = channels === 1 ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb');
     ({ data: pixels, info } = await pipeline.raw().toBuffer({ resolveWithObject: true }));
   } catch (err) {
     throw unreadableImageError(absolute, err as Error, await readHead(absolute));
   }
   if (info.width !== width || info.height !== height || info.channels !== channels) {
-    throw new Error(`Cannot read image ${absolute}: decoded ${info.width}×${info.height}×${info.channels}, expected ${width}×${height}×${channels}.`);
+    throw new Error(
+      `Cannot read image ${absolute}: decoded ${info.width}×${info.height}×${info.channels}, expected ${width}×${height}×${channels}.`,
+    );
   }
   const k = scale ? 1 / 255 : 1;
   const values = Float32Array.from(pixels, (v) => v * k);

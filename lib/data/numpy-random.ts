@@ -20,7 +20,9 @@ export class LegacyMt19937 {
   /** `seed` must be an integer in 0..2^32-1, as numpy requires of an int seed. */
   constructor(seed: number) {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-      throw new Error(`LegacyMt19937: the seed must be an integer between 0 and 2^32 - 1, as numpy requires (got ${seed}).`);
+      throw new Error(
+        `LegacyMt19937: the seed must be an integer between 0 and 2^32 - 1, as numpy requires (got ${seed}).`,
+      );
     }
     this.key[0] = seed >>> 0;
     for (let i = 1; i < N; i++) {
