@@ -100,8 +100,10 @@ function sandboxFlags(executed: Notebook | null, tmpFiles: string[], log: string
       ),
     ),
   ].join('\n');
-  const tried = [...new Set(hidden.map((h) => resolve(h)))].filter((h) => text.includes(h));
-  if (tried.length) flags.push(`숨긴 폴더를 읽으려 함(막힘): ${tried.join(', ')}`);
+  // A hidden file shows up as a path the grader has and the run was told does not exist.
+  const missing = [...text.matchAll(/ENOENT[^\n']*'([^']+)'/g)].map((m) => m[1]).filter((p) => existsSync(p));
+  const tried = missing.length ? [...new Set(missing)] : hidden.map((h) => resolve(h)).filter((h) => text.includes(h));
+  if (tried.length) flags.push(`숨겨진 파일을 읽으려 함(막힘): ${tried.slice(0, 5).join(', ')}`);
   const exit = (executed?.metadata?.bn_lab as { kernel_exit?: number | null } | undefined)?.kernel_exit;
   if (typeof exit === 'number' && exit >= 0 && exit !== 134) flags.push(`커널이 스스로 종료함(종료 코드 ${exit})`);
   if (/EROFS|read-only file system/i.test(text)) flags.push('작업 폴더 밖에 쓰려 함(읽기 전용이라 막힘)');

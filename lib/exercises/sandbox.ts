@@ -96,6 +96,9 @@ export interface IsolationOptions {
   readOnly: string[];
 }
 
+/** What of the project a sandboxed run sees: packages, compiled code, data, the Python venv, the executor. */
+const PROJECT_SHOWN = ['package.json', 'node_modules', 'dist', 'data', '.venv', join('scripts', 'execute_notebook.py')];
+
 const SYSTEM = ['/usr', '/bin', '/lib', '/lib32', '/lib64', '/libx32', '/sbin', '/etc'];
 
 /**
@@ -103,8 +106,8 @@ const SYSTEM = ['/usr', '/bin', '/lib', '/lib32', '/lib64', '/libx32', '/sbin', 
  * read-only; the submission's folder is its only writable place besides a /tmp that is a folder of
  * its own; the network is its own loopback; its processes live in their own PID namespace, so when
  * the executor exits, whatever the submission left running is killed with it. Only what the run
- * needs is visible (system folders, the interpreters, the project, the data): not the grader's
- * home, not other submissions, not the instructor's notebooks or other students' grades.
+ * needs is visible (system folders, the interpreters, the project's packages, compiled code and
+ * data): not the grader's home, other submissions, the instructor's notebooks or other grades.
  */
 export function bwrapArgv(argv: string[], o: IsolationOptions): string[] {
   const args: string[] = [];
@@ -121,7 +124,9 @@ export function bwrapArgv(argv: string[], o: IsolationOptions): string[] {
   const python = argv[0];
   const realPython = spawnSync(python, ['-c', 'import sys; print(sys.base_prefix)'], { encoding: 'utf8' });
   if (realPython.status === 0) ro(realPython.stdout.trim());
-  ro(ROOT);
+  // Of the project, only what runs a notebook: not its tests, notebooks (the instructor's
+  // solutions), sources or README, nor anything else kept in the checkout.
+  for (const p of PROJECT_SHOWN) ro(join(ROOT, p));
   o.readOnly.forEach(ro);
   args.push('--dev', '/dev', '--proc', '/proc');
   for (const h of o.hide) {
@@ -132,9 +137,9 @@ export function bwrapArgv(argv: string[], o: IsolationOptions): string[] {
     if (o.sandbox.dir.startsWith(full + '/') || full.startsWith(o.sandbox.dir)) continue;
     args.push('--tmpfs', full);
   }
-  // out/ holds every grade and sandbox: hide it all, then show this submission's folder alone.
-  args.push('--tmpfs', join(ROOT, 'out'));
   args.push('--bind', o.sandbox.dir, o.sandbox.dir, '--bind', o.sandbox.tmpDir, '/tmp');
+  // The sandbox's root (where mount points were made) is read-only too: writes go nowhere unseen.
+  args.push('--remount-ro', '/');
   args.push(
     '--unshare-net',
     '--unshare-pid',
