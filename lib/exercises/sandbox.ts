@@ -87,6 +87,17 @@ export function sandboxUnavailable(): string | null {
   return (probed = null);
 }
 
+const prefixes = new Map<string, string | null>();
+
+/** Where a (venv's) Python is installed, asked once per interpreter. */
+function pythonPrefix(python: string): string | null {
+  if (!prefixes.has(python)) {
+    const r = spawnSync(python, ['-c', 'import sys; print(sys.base_prefix)'], { encoding: 'utf8' });
+    prefixes.set(python, r.status === 0 ? r.stdout.trim() : null);
+  }
+  return prefixes.get(python)!;
+}
+
 /** What a sandbox must show read-only and what it must hide. */
 export interface IsolationOptions {
   sandbox: Sandbox;
@@ -121,9 +132,8 @@ export function bwrapArgv(argv: string[], o: IsolationOptions): string[] {
   SYSTEM.forEach(ro);
   // The interpreters may live outside /usr (pyenv, nvm): show their installation folders.
   ro(dirname(dirname(process.execPath)));
-  const python = argv[0];
-  const realPython = spawnSync(python, ['-c', 'import sys; print(sys.base_prefix)'], { encoding: 'utf8' });
-  if (realPython.status === 0) ro(realPython.stdout.trim());
+  const prefix = pythonPrefix(argv[0]);
+  if (prefix) ro(prefix);
   // Of the project, only what runs a notebook: not its tests, notebooks (the instructor's
   // solutions), sources or README, nor anything else kept in the checkout.
   for (const p of PROJECT_SHOWN) ro(join(ROOT, p));

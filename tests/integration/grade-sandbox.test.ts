@@ -134,7 +134,8 @@ test('npm run grade contains every hostile submission: no forged points, nothing
     'an exit is not reported as out of memory',
   );
   // What the attacks saw from inside.
-  const outputs = (student: string) => JSON.stringify(readNotebook(join(out, student, '90_tiny_exercise.ipynb')));
+  const outputs = (student: string) =>
+    JSON.stringify(readNotebook(join(out, student, '90_tiny_exercise.ipynb')).cells.map((c) => c.outputs ?? []));
   assert.doesNotMatch(outputs('read_others'), /READ /);
   assert.doesNotMatch(outputs('network'), /NETWORK OK/);
   assert.ok(statSync(join(out, 'flood', '90_tiny_exercise.ipynb')).size < 6_000_000, 'flood cut to the caps');
