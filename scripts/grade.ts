@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadMasters } from '../lib/exercises/assemble';
-import { findSubmissions, gradeAll } from '../lib/exercises/grade';
+import { DEFAULT_MAX_CELL_OUTPUT, DEFAULT_MAX_OUTPUT, findSubmissions, gradeAll } from '../lib/exercises/grade';
 import { gradebookCsv, gradebookHtml } from '../lib/exercises/gradebook';
 import { writeFileAtomic } from '../lib/runner/notebook';
 import { ParamValue, parseCliValue } from '../lib/runner/parameters';
@@ -13,9 +13,9 @@ import { ParamValue, parseCliValue } from '../lib/runner/parameters';
 const USAGE = `Usage: npm run grade -- <submission.ipynb | folder> [options]
 
 Runs every submission (a folder holds <student>.ipynb files or <student>/ folders) in its own
-kernel and temporary folder with the instructor's check cells put back, then writes
-OUT/grades.csv, OUT/grades.html and each executed submission under OUT/<student>/.
-Submissions are code: they run with your user's rights (see README, "Using it in class").
+kernel and bubblewrap sandbox (read-only system and project, no network, own processes, other
+submissions and the instructor's notebooks hidden) with the instructor's check cells put back,
+then writes OUT/grades.csv, OUT/grades.html and each executed submission under OUT/<student>/.
 
 Options:
   --timeout SECONDS     wall-clock limit per submission (default 600)
@@ -23,6 +23,10 @@ Options:
   --memory MB           heap limit of each kernel (default 2048)
   --notebooks DIR       instructor notebooks with the checks (default notebooks)
   --out DIR             where the gradebook goes (default out/grades)
+  --max-cell-output B   bytes of output kept per cell (default 1000000)
+  --max-output B        bytes of output kept per submission (default 5000000)
+  --no-sandbox          grade without bubblewrap: submissions run with YOUR rights, can read and
+                        write your files and use the network (see README, "Using it in class")
   -p NAME VALUE         a parameter for the notebooks that declare it (e.g. -p epochs 1)
   -h, --help            show this help`;
 
@@ -35,6 +39,9 @@ function parse(argv: string[]) {
     notebooks: 'notebooks',
     out: join('out', 'grades'),
     parameters: {} as Record<string, ParamValue>,
+    sandbox: true,
+    maxCellOutput: DEFAULT_MAX_CELL_OUTPUT,
+    maxOutput: DEFAULT_MAX_OUTPUT,
   };
   const number = (flag: string, v: string | undefined) => {
     const n = Number(v);
@@ -49,6 +56,9 @@ function parse(argv: string[]) {
     else if (a === '--jobs') o.jobs = Math.floor(number(a, argv[++i]));
     else if (a === '--memory') o.memoryMb = Math.floor(number(a, argv[++i]));
     else if (a === '--notebooks') o.notebooks = argv[++i];
+    else if (a === '--no-sandbox') o.sandbox = false;
+    else if (a === '--max-cell-output') o.maxCellOutput = Math.floor(number(a, argv[++i]));
+    else if (a === '--max-output') o.maxOutput = Math.floor(number(a, argv[++i]));
     else if (a === '--out') o.out = argv[++i];
     else if (a === '-p' || a === '--parameters') {
       if (argv.length - i - 1 < 2) throw new Error(`${a} needs a name and a value.\n\n${USAGE}`);
@@ -68,6 +78,10 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  if (!o.sandbox)
+    console.error(
+      'WARNING: --no-sandbox: submissions run with your rights and can read and write your files and use the network.',
+    );
   const masters = loadMasters(o.notebooks);
   if (masters.length === 0) throw new Error(`No notebook in ${o.notebooks} has check cells to grade with.`);
   const submissions = findSubmissions(o.path);
@@ -82,6 +96,10 @@ async function main(): Promise<number> {
       timeout: o.timeout,
       memoryMb: o.memoryMb,
       parameters: o.parameters,
+      sandbox: o.sandbox,
+      hide: [o.path, o.notebooks],
+      maxCellOutputBytes: o.maxCellOutput,
+      maxOutputBytes: o.maxOutput,
       onLog: (t) => process.stderr.write(t),
     },
     o.jobs,

@@ -4,6 +4,7 @@
  */
 import { escapeHtml, showHtml } from '../notebook/display';
 import { record } from '../notebook/record';
+import { guarded } from './guard';
 
 /** What one check recorded; the grader reads it back from the check cell's outputs. */
 export interface CheckOutcome {
@@ -12,6 +13,10 @@ export interface CheckOutcome {
   points: number;
   max: number;
   message: string;
+  /** In a grading kernel: the outcome's number, what the guard saw changed, and its signature. */
+  seq?: number;
+  tampered?: string[];
+  mac?: string;
 }
 
 /** The record name a check's outcome is stored under. */
@@ -40,6 +45,23 @@ export async function check(id: string, points: number, fn: () => unknown): Prom
  * error (a missing variable, a shape error) also fails the check, with the error quoted.
  */
 export async function runCheck(id: string, points: number, fn: () => unknown): Promise<CheckOutcome> {
+  const outcome = await guarded(id, () => evaluate(id, points, fn));
+  if (!outcome.passed) outcome.points = 0;
+  const { passed, message } = outcome;
+  const headline = passed ? `✔ 통과 — ${id} (${points}/${points}점)` : `✘ 아직 아닙니다 — ${id} (0/${points}점)`;
+  const colour = passed ? '#1a7f37' : '#cf222e';
+  showHtml(
+    `<div class="bn-lab-check" style="border-left:4px solid ${colour};padding:4px 10px;margin:4px 0">` +
+      `<b style="color:${colour}">${escapeHtml(headline)}</b>` +
+      (message ? `<div style="white-space:pre-wrap">${escapeHtml(message)}</div>` : '') +
+      '</div>',
+    message ? `${headline}\n${message}` : headline,
+  );
+  record(checkRecordName(id), outcome);
+  return outcome;
+}
+
+async function evaluate(id: string, points: number, fn: () => unknown): Promise<CheckOutcome> {
   let passed = true;
   let message = '';
   try {
@@ -52,16 +74,5 @@ export async function runCheck(id: string, points: number, fn: () => unknown): P
         ? e.message
         : `검사하는 중에 오류가 났습니다: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
   }
-  const outcome: CheckOutcome = { id, passed, points: passed ? points : 0, max: points, message };
-  const headline = passed ? `✔ 통과 — ${id} (${points}/${points}점)` : `✘ 아직 아닙니다 — ${id} (0/${points}점)`;
-  const colour = passed ? '#1a7f37' : '#cf222e';
-  showHtml(
-    `<div class="bn-lab-check" style="border-left:4px solid ${colour};padding:4px 10px;margin:4px 0">` +
-      `<b style="color:${colour}">${escapeHtml(headline)}</b>` +
-      (message ? `<div style="white-space:pre-wrap">${escapeHtml(message)}</div>` : '') +
-      '</div>',
-    message ? `${headline}\n${message}` : headline,
-  );
-  record(checkRecordName(id), outcome);
-  return outcome;
+  return { id, passed, points: passed ? points : 0, max: points, message };
 }

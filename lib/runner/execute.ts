@@ -30,6 +30,10 @@ export interface RunOptions {
    * notebook and shuts its kernel down; if it has not exited 20 s later, its process group is killed.
    */
   signal?: AbortSignal;
+  /** Wraps the executor's command line (a sandbox such as bubblewrap around it and its kernel). */
+  wrap?: (argv: string[]) => string[];
+  /** Where the executor's input copy goes (a folder the wrapped executor can read); default the system's. */
+  tempDir?: string;
 }
 
 /** What a run produced. */
@@ -67,7 +71,7 @@ export async function runNotebook(options: RunOptions): Promise<RunResult> {
     findTaggedCell(original, 'parameters') < 0
       ? {}
       : Object.fromEntries(notebookParameters(original).map((p) => [p.name, p.default ?? null]));
-  const work = mkdtempSync(join(tmpdir(), 'bn-lab-run-'));
+  const work = mkdtempSync(join(options.tempDir ?? tmpdir(), 'bn-lab-run-'));
   const started = Date.now();
   try {
     const injected = join(work, basename(input));
@@ -91,7 +95,8 @@ export async function runNotebook(options: RunOptions): Promise<RunResult> {
     const log = options.onLog ?? ((t: string) => process.stderr.write(t));
     // With a signal, the executor gets its own process group so a hard kill also reaches its kernel.
     const detached = options.signal !== undefined;
-    const child = spawn(python, args, {
+    const [command, ...argv] = options.wrap ? options.wrap([python, ...args]) : [python, ...args];
+    const child = spawn(command, argv, {
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached,

@@ -2,6 +2,7 @@
 
 Usage: python3 execute_notebook.py INPUT OUTPUT [--kernel NAME] [--cwd DIR] [--timeout S]
        [--log-output] [--parameters-json FILE] [--input-path P]
+       [--max-cell-output BYTES] [--max-output BYTES] [--reap]
 
 Written by hand because papermill (which does this) is neither packaged in Debian nor reachable
 here, and it has no TypeScript support anyway. It follows papermill's conventions so tools that
@@ -66,16 +67,37 @@ def cell_text_outputs(cell):
     return "".join(parts).strip()
 
 
+OUTPUT_TYPES = ("stream", "display_data", "execute_result", "error", "update_display_data")
+
+
 class LoggingClient(NotebookClient):
     """Echoes the kernel's output to stderr when --log-output is on: streams as they come, and
-    plain-text displays (bn-lab's progress bars update one display in place) at most every 2 s."""
+    plain-text displays (bn-lab's progress bars update one display in place) at most every 2 s.
+    With output caps, a cell's outputs past its cap (or past the notebook's) are dropped and
+    counted, so a flood of prints can neither fill the memory nor the saved notebook."""
 
     log_output = False
     _last_shown = {}
+    max_cell_output = None
+    max_output = None
+    total_output = 0
+    cell_output = {}  # cell index -> bytes kept
+    cut = {}  # cell index -> bytes dropped
 
     def process_message(self, msg, cell, cell_index):
         if self.log_output:
             self._echo(msg)
+        if self.max_output is not None and msg["msg_type"] in OUTPUT_TYPES:
+            size = len(json.dumps(msg["content"]))
+            kept = self.cell_output.get(cell_index, 0)
+            # Updates replace an output in place: only their own size is capped, not their sum.
+            growth = 0 if msg["msg_type"] == "update_display_data" else size
+            if (self.cut.get(cell_index) or kept + growth > self.max_cell_output
+                    or self.total_output + growth > self.max_output or size > self.max_cell_output):
+                self.cut[cell_index] = self.cut.get(cell_index, 0) + size
+                return None
+            self.cell_output[cell_index] = kept + growth
+            self.total_output += growth
         return super().process_message(msg, cell, cell_index)
 
     def _echo(self, msg):
@@ -105,6 +127,12 @@ def main():
     ap.add_argument("--log-output", action="store_true")
     ap.add_argument("--parameters-json", default=None)
     ap.add_argument("--input-path", default=None, help="the original notebook, for metadata")
+    ap.add_argument("--max-cell-output", type=int, default=None, help="bytes of output kept per cell")
+    ap.add_argument("--max-output", type=int, default=None, help="bytes of output kept per notebook")
+    ap.add_argument("--deadline", type=float, default=None,
+                    help="seconds for the whole run; then stop as on SIGTERM and exit 124")
+    ap.add_argument("--reap", action="store_true",
+                    help="sandboxed grading: report and kill the processes the kernel left behind")
     args = ap.parse_args()
 
     nb = nbformat.read(args.input, as_version=4)
@@ -143,10 +171,53 @@ def main():
     client = LoggingClient(nb, kernel_name=kernel, timeout=timeout, iopub_timeout=60,
                            resources={"metadata": {"path": args.cwd or os.path.dirname(os.path.abspath(args.input_path or args.input))}})
     client.log_output = args.log_output
+    if args.max_cell_output or args.max_output:
+        client.max_cell_output = args.max_cell_output or args.max_output
+        client.max_output = args.max_output or args.max_cell_output
+    if args.reap:
+        # Keep the kernel (the submission's code) out of this process's /proc entries: it could
+        # otherwise open this process's files and memory as the same user.
+        try:
+            import ctypes
+            ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+        except Exception:
+            pass
+    facts = {"kernel_exit": None, "output_cut": {}, "leftover_processes": []}
     code_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     failure = None  # (exit code, cell index, message)
 
+    def note_cut(index):
+        dropped = client.cut.get(index)
+        if not dropped:
+            return
+        cell = nb.cells[index]
+        cell.metadata["bn_lab"] = {"output_cut_bytes": dropped}
+        cell.outputs.append(nbformat.v4.new_output(
+            "stream", name="stderr",
+            text=f"\n[bn-lab 채점기: 출력 {dropped:,}바이트를 잘라냈습니다. 셀당 {client.max_cell_output:,}바이트, "
+                 f"제출물당 {client.max_output:,}바이트까지만 남깁니다.]\n"))
+        facts["output_cut"][cell.get("id") or str(index)] = dropped
+
+    def reap():
+        """Every process still alive in the sandbox's PID namespace, besides this one and its init."""
+        me, left = os.getpid(), []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) in (1, me):
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+                os.kill(int(entry), signal.SIGKILL)
+                left.append(cmd[:200] or f"pid {entry}")
+            except OSError:
+                pass
+        return left
+
     def finish():
+        if args.reap:
+            # The kernel has been shut down: whatever still runs was started by the submission.
+            facts["leftover_processes"] = reap()
+        nb.metadata["bn_lab"] = facts
         meta = nb.metadata["papermill"]
         meta["end_time"] = now()
         meta["duration"] = time.time() - started
@@ -176,6 +247,16 @@ def main():
         raise KeyboardInterrupt()
 
     signal.signal(signal.SIGTERM, on_sigterm)
+    # A sandbox in between does not pass signals on: the run keeps its own wall-clock limit.
+    deadline_hit = []
+
+    def on_deadline(signum, frame):
+        deadline_hit.append(True)
+        on_sigterm(signum, frame)
+
+    if args.deadline:
+        signal.signal(signal.SIGALRM, on_deadline)
+        signal.setitimer(signal.ITIMER_REAL, args.deadline)
     current = None
     try:
         with client.setup_kernel():
@@ -192,8 +273,18 @@ def main():
                 try:
                     client.execute_cell(cell, index, execution_count=n)
                     meta.update(status="completed")
+                except DeadKernelError:
+                    # Its exit code tells a kernel that exited by itself from one killed by its heap limit.
+                    try:
+                        process = client.km.provisioner.process
+                        process.wait(timeout=5)
+                        facts["kernel_exit"] = process.returncode
+                    except Exception:
+                        pass
+                    raise
                 finally:
                     meta.update(end_time=now(), duration=time.time() - t0)
+                    note_cut(index)
                     save(nb, args.output)
                 current = None
     # CellTimeoutError is a CellExecutionError, so it must be caught first.
@@ -205,13 +296,14 @@ def main():
         failure = (1, current, str(e))
         nb.cells[current].metadata["papermill"]["status"] = "failed"
     except KeyboardInterrupt:
-        failure = (130, current, "interrupted")
+        failure = (124 if deadline_hit else 130, current, "deadline reached" if deadline_hit else "interrupted")
         if current is not None:
             nb.cells[current].metadata["papermill"]["status"] = "failed"
     except DeadKernelError as e:
         failure = (1, current, f"the kernel died: {e}")
     except Exception as e:  # kernel could not start, etc.
         failure = (2, current, f"{type(e).__name__}: {e}")
+    signal.setitimer(signal.ITIMER_REAL, 0)
     finish()
     if failure is None:
         return 0
