@@ -404,6 +404,8 @@ async function main(): Promise<void> {
     backends: {},
     anchors: {},
   };
+  // libtensorflow (tfjs-node) logs its CPU features on load unless told otherwise.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   const paths = await resolvePaths(args.backends, m);
   const { ready, status } = prepareAnchors(args.anchors, args.install);
   m.anchors = status;
