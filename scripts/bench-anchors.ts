@@ -116,7 +116,7 @@ export function prepareAnchors(
     }
     if (!hasModules(py, anchor.modules) && anchor.install.includes(REQUIREMENTS) && install) {
       console.error(
-        `bench: installing ${REQUIREMENTS} into .venv/ for the ${anchor.name} anchor (once; about 2.5 GB: ` +
+        `bench: installing ${REQUIREMENTS} into .venv/ for the ${anchor.name} anchor (once; about 2.7 GB to download, 5 GB on disk: ` +
           'TensorFlow, Keras, PyTorch and the CUDA libraries PyPI’s torch wheel links) ...',
       );
       const pip = spawnSync(

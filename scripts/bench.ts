@@ -93,7 +93,7 @@ best anchor and an estimate of the collection's wall time; writes out/bench-<tim
   --backends a,b    tfjs paths by initBackend name (auto, tensorflow, wasm, wasm-dnnl, wasm-threads,
                     wasm-1thread, cpu); default auto,wasm-dnnl,wasm-threads,wasm-1thread
   --anchors a,b     ${ANCHOR_NAMES.join(', ')}, or none; default all. Keras and torch run in .venv/ and
-                    install requirements-bench.txt there on first use (about 2.5 GB)
+                    install requirements-bench.txt there on first use (2.7 GB download)
   --no-install      do not install requirements-bench.txt; a missing anchor is reported as skipped
   --steps N         timed training steps per family and engine (default 20; cpu runs a fifth)
   --warmup N        untimed steps first (default 3; anchors at least 5)
