@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { compileClassifier, lenet } from '../../scripts/reference-models';
 import { initBackend } from '../../lib/backend/select';
+import { setSeed } from '../../lib/training/seed';
 import { randoms, relError } from '../helpers/backends';
 
 /** tfjs-node with a binding (scripts/build-tfjs-node.js builds one where the download cannot). */
@@ -54,6 +55,7 @@ test('initBackend auto picks the tensorflow backend when tfjs-node is built', { 
 test('LeNet+BN trains on tensorflow as on cpu (same weights, same batch)', { skip }, async (t) => {
   await initBackend('tensorflow');
   await tf.setBackend('cpu');
+  setSeed(1);
   const init = lenet(true);
   const weights = init.getWeights().map((w) => Float32Array.from(w.dataSync()));
   init.dispose();
