@@ -1,22 +1,29 @@
 /**
- * Training-throughput benchmark (issue #4): each model family of the collection, trained with
- * trainOnBatch (Adam 1e-3, cross-entropy) on every available tfjs backend, against PyTorch on the
- * same machine, plus an estimate of the collection's wall time. Inputs are seeded random numbers:
- * throughput does not depend on pixel values, and it keeps the benchmark free of dataset files.
- *
- * Run: `node dist/scripts/bench.js [--backends auto,wasm-threads,...] [--steps N] [--warmup N] [--families a,b] [--no-torch]`
- * --backends takes initBackend's names (auto, tensorflow, wasm, wasm-dnnl, wasm-threads, wasm-1thread, cpu); each
- * is resolved to the path it runs, and the path 'auto' picks is recorded and compared with PyTorch's
- * better thread count per family. Writes out/bench-<timestamp>.json.
+ * Training-throughput benchmark (issues #4, #14): each model family of the collection, trained with
+ * trainOnBatch (Adam 1e-3, cross-entropy) on tfjs paths and on the Python anchors (Keras on
+ * TensorFlow, PyTorch 2 from PyPI, Debian's PyTorch; scripts/bench-anchors.ts) on the same machine,
+ * plus an estimate of the collection's wall time (scripts/bench-workloads.ts). Inputs are seeded
+ * random numbers: throughput does not depend on pixel values, and it keeps the benchmark free of
+ * dataset files. `npm run bench -- --help` lists the options. Writes out/bench-<timestamp>.json.
  */
 import * as tf from '@tensorflow/tfjs';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { compileClassifier, irisMlp, lenet, smallCifarCnn, vggCnn } from './reference-models';
+import {
+  ANCHOR_NAMES,
+  AnchorName,
+  AnchorStatus,
+  isAnchorEngine,
+  prepareAnchors,
+  Result,
+  runAnchor,
+} from './bench-anchors';
+import { batchMismatches, estimateSeconds, workloads } from './bench-workloads';
 import { BackendPath, describeBackend, initBackend } from '../lib/backend/select';
+import { projectPath } from '../lib/project';
 
 /** A model family as the notebooks train it. */
 interface Family {
@@ -77,36 +84,73 @@ const FAMILIES: Family[] = [
   },
 ];
 
-/** One family on one engine (a tfjs backend, or torch at a thread count). */
-interface Result {
-  family: string;
-  engine: string;
-  batch: number;
+const USAGE = `Usage: npm run bench -- [options]   (or node dist/scripts/bench.js [options])
+
+Trains each model family with trainOnBatch on tfjs paths and on the Python anchors (Keras on
+TensorFlow, PyTorch 2 from PyPI, Debian's PyTorch), then prints throughput, CPU time, ratios to the
+best anchor and an estimate of the collection's wall time; writes out/bench-<time>.json.
+
+  --backends a,b    tfjs paths by initBackend name (auto, tensorflow, wasm, wasm-dnnl, wasm-threads,
+                    wasm-1thread, cpu); default auto,wasm-dnnl,wasm-threads,wasm-1thread
+  --anchors a,b     ${ANCHOR_NAMES.join(', ')}, or none; default all. Keras and torch run in .venv/ and
+                    install requirements-bench.txt there on first use (2.7 GB download)
+  --no-install      do not install requirements-bench.txt; a missing anchor is reported as skipped
+  --steps N         timed training steps per family and engine (default 20; cpu runs a fifth)
+  --warmup N        untimed steps first (default 3; anchors at least 5)
+  --families a,b    ${FAMILIES.map((f) => f.name).join(', ')} (default all)
+  --help            this text`;
+
+interface Args {
+  backends: string[];
+  anchors: AnchorName[];
+  install: boolean;
   steps: number;
-  msPerStep: number;
-  /**
-   * Median CPU time of this process per step (all its threads): on a shared machine wall time
-   * depends on what else runs, CPU time much less; with one thread it is the step's cost on a free core.
-   */
-  cpuMsPerStep?: number;
-  imagesPerSec: number;
-  evalImagesPerSec: number;
-  peakRssMB?: number;
-  peakTensorMB?: number;
-  note?: string;
+  warmup: number;
+  families: string[];
 }
 
-function parseArgs(argv: string[]) {
+/** The command line, or null after printing the usage (--help). Unknown flags and names are errors. */
+function parseArgs(argv: string[]): Args | null {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return null;
+  }
+  const valued = ['--backends', '--anchors', '--steps', '--warmup', '--families'];
+  for (const [i, a] of argv.entries()) {
+    const isValue = i > 0 && valued.includes(argv[i - 1]);
+    if (!isValue && ![...valued, '--no-install'].includes(a)) throw new Error(`bench: unknown option ${a}\n\n${USAGE}`);
+  }
   const get = (flag: string) => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
   };
+  const list = (flag: string, all: readonly string[], fallback = all) => {
+    const raw = get(flag);
+    if (raw === 'none') return [];
+    const names = raw?.split(',') ?? [...fallback];
+    const bad = names.filter((n) => !all.includes(n));
+    if (bad.length) throw new Error(`bench: ${flag} does not know ${bad.join(', ')}; use ${all.join(', ')}`);
+    return names;
+  };
+  const count = (flag: string, fallback: number) => {
+    const n = Number(get(flag) ?? fallback);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`bench: ${flag} takes a whole number of steps >= 1`);
+    return n;
+  };
   return {
-    backends: (get('--backends') ?? 'auto,wasm-threads,wasm-1thread').split(','),
-    steps: Number(get('--steps') ?? 20),
-    warmup: Number(get('--warmup') ?? 3),
-    families: (get('--families') ?? FAMILIES.map((f) => f.name).join(',')).split(','),
-    torch: !argv.includes('--no-torch'),
+    backends: list(
+      '--backends',
+      ['auto', 'tensorflow', 'wasm', 'wasm-dnnl', 'wasm-threads', 'wasm-1thread', 'cpu'],
+      ['auto', 'wasm-dnnl', 'wasm-threads', 'wasm-1thread'],
+    ),
+    anchors: list('--anchors', ANCHOR_NAMES) as AnchorName[],
+    install: !argv.includes('--no-install'),
+    steps: count('--steps', 20),
+    warmup: count('--warmup', 3),
+    families: list(
+      '--families',
+      FAMILIES.map((f) => f.name),
+    ),
   };
 }
 
@@ -174,89 +218,6 @@ async function benchTfjs(f: Family, backend: BackendPath, steps: number, warmup:
   };
 }
 
-function runTorch(
-  steps: number,
-  warmup: number,
-  families: string[],
-): { version?: string; results: Result[]; note?: string } {
-  const py = '/usr/bin/python3';
-  const script = resolve(__dirname, '../../scripts/bench_torch.py');
-  if (!existsSync(py) || spawnSync(py, ['-c', 'import torch']).status !== 0) {
-    return { results: [], note: 'PyTorch not importable by /usr/bin/python3 (apt-get install python3-torch)' };
-  }
-  const r = spawnSync(
-    py,
-    [
-      script,
-      '--steps',
-      String(steps),
-      '--warmup',
-      String(Math.max(warmup, 5)),
-      '--threads',
-      '1,2',
-      '--families',
-      families.join(','),
-    ],
-    { encoding: 'utf8', maxBuffer: 1 << 24 },
-  );
-  if (r.status !== 0) return { results: [], note: `bench_torch.py failed: ${r.stderr.trim().split('\n').pop()}` };
-  const out = JSON.parse(r.stdout) as { torch: string; results: Array<Omit<Result, 'engine'> & { threads: number }> };
-  return {
-    version: out.torch,
-    results: out.results.map(({ threads, ...rest }) => ({ ...rest, engine: `torch-${threads}t` })),
-  };
-}
-
-/** Samples and epochs of one notebook's training runs, per family, in one profile. */
-interface Workload {
-  nb: string;
-  family: string;
-  runs: number;
-  train: number;
-  epochs: number;
-  evalPerEpoch: number;
-  evalOnce: number;
-}
-
-/** The notebooks' settings (see the issue): full, and the quick profile `npm start` uses. */
-const WORKLOADS: Record<'quick' | 'full', Workload[]> = {
-  full: [
-    { nb: 'nb1', family: 'lenet', runs: 2, train: 50_000, epochs: 1, evalPerEpoch: 0, evalOnce: 10_000 },
-    { nb: 'nb2', family: 'small_cnn', runs: 1, train: 50_000, epochs: 10, evalPerEpoch: 10_000, evalOnce: 0 },
-    { nb: 'nb3', family: 'iris', runs: 2, train: 84, epochs: 1000, evalPerEpoch: 0, evalOnce: 0 },
-    { nb: 'nb4', family: 'vgg', runs: 1, train: 35_000, epochs: 30, evalPerEpoch: 15_000, evalOnce: 0 },
-    { nb: 'nb5', family: 'lenet', runs: 1, train: 50_000, epochs: 1, evalPerEpoch: 0, evalOnce: 0 },
-    { nb: 'nb5', family: 'lenet_s5', runs: 3, train: 5_000, epochs: 5, evalPerEpoch: 0, evalOnce: 0 },
-  ],
-  // Mirrors COLLECTION's quick profile in lib/runner/collection.ts.
-  quick: [
-    { nb: 'nb1', family: 'lenet', runs: 2, train: 12_000, epochs: 1, evalPerEpoch: 0, evalOnce: 2_000 },
-    { nb: 'nb2', family: 'small_cnn', runs: 1, train: 4_000, epochs: 6, evalPerEpoch: 1_000, evalOnce: 0 },
-    { nb: 'nb3', family: 'iris', runs: 2, train: 84, epochs: 200, evalPerEpoch: 0, evalOnce: 0 },
-    { nb: 'nb4', family: 'vgg', runs: 1, train: 2_800, epochs: 5, evalPerEpoch: 1_200, evalOnce: 500 },
-    { nb: 'nb5', family: 'lenet', runs: 1, train: 12_000, epochs: 1, evalPerEpoch: 0, evalOnce: 0 },
-    { nb: 'nb5', family: 'lenet_s5', runs: 3, train: 2_000, epochs: 3, evalPerEpoch: 0, evalOnce: 0 },
-  ],
-};
-
-/**
- * Seconds one engine needs for a profile's training and evaluation, from measured throughput.
- * Training counts whole batches (a partial last batch costs about a full step: iris is all
- * overhead); fit's per-epoch bookkeeping and data loading are not included.
- */
-function estimateSeconds(profile: Workload[], engine: string, results: Result[]): Record<string, number> | undefined {
-  const perNb: Record<string, number> = {};
-  for (const w of profile) {
-    const r = results.find((x) => x.engine === engine && x.family === w.family);
-    if (r == null) return undefined;
-    const train = (Math.ceil(w.train / r.batch) * r.msPerStep) / 1000;
-    const evalImgs = w.evalPerEpoch * w.epochs + w.evalOnce;
-    perNb[w.nb] = (perNb[w.nb] ?? 0) + w.runs * (w.epochs * train + evalImgs / r.evalImagesPerSec);
-  }
-  perNb.total = Object.values(perNb).reduce((a, b) => a + b, 0);
-  return perNb;
-}
-
 const fmt = (n: number | undefined, digits = 0) => (n == null || !Number.isFinite(n) ? '-' : n.toFixed(digits));
 const minutes = (s: number) =>
   s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(1)} min` : `${(s / 3600).toFixed(1)} h`;
@@ -269,174 +230,220 @@ function printTable(rows: string[][]): void {
   }
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const families = FAMILIES.filter((f) => args.families.includes(f.name));
-  const results: Result[] = [];
-  const notes: string[] = ['inputs are seeded random numbers (throughput does not depend on pixel values)'];
-  const backendsUsed: Record<string, string> = {};
-  let autoPath: BackendPath | undefined;
+/** What one run measured, as the JSON records it. */
+interface Measured {
+  results: Result[];
+  notes: string[];
+  /** Each tfjs path run, described. */
+  backends: Record<string, string>;
+  autoPath?: BackendPath;
+  anchors: Partial<Record<AnchorName, AnchorStatus>>;
+}
 
-  // Each name resolves to the path it runs; a path named twice (auto and its pick) runs once.
+/** Resolves each backend name to the path it runs; a path named twice (auto and its pick) runs once. */
+async function resolvePaths(names: string[], m: Measured): Promise<BackendPath[]> {
   const paths: BackendPath[] = [];
-  for (const name of args.backends) {
+  for (const name of names) {
     try {
       const info = await initBackend(name);
-      if (name === 'auto') autoPath = info.path;
+      if (name === 'auto') m.autoPath = info.path;
       if (!paths.includes(info.path)) paths.push(info.path);
-      backendsUsed[info.path] = describeBackend(info);
+      m.backends[info.path] = describeBackend(info);
     } catch (e) {
-      notes.push(`${name}: not available (${(e as Error).message.split('. ')[0]})`);
+      m.notes.push(`${name}: not available (${(e as Error).message.split('. ')[0]})`);
     }
   }
-  if (autoPath) notes.push(`auto picked ${autoPath}: ${backendsUsed[autoPath]}`);
-  // Family by family, every engine back to back (PyTorch right after tfjs): on a shared machine the
-  // load changes by the minute, so engines measured minutes apart are not comparable.
-  let torchVersion: string | undefined;
-  for (const f of families) {
-    for (const backend of paths) {
-      // cpu is ~20x slower than wasm: fewer steps, and the deep CNN would take minutes per step.
-      if (backend === 'cpu' && (f.name === 'vgg' || f.name === 'small_cnn')) {
-        notes.push(`cpu: ${f.name} skipped (about a minute per step)`);
-        continue;
-      }
-      await initBackend(backend);
-      const steps = backend === 'cpu' ? Math.max(2, Math.ceil(args.steps / 5)) : args.steps;
-      const warmup = backend === 'cpu' ? 1 : args.warmup;
-      const r = await benchTfjs(f, backend, steps, warmup);
-      console.error(
-        `  ${f.name} on ${backend}: ${fmt(r.imagesPerSec)} img/s, ${fmt(r.msPerStep, 1)} ms/step ` +
-          `(CPU ${fmt(r.cpuMsPerStep, 1)} ms)`,
-      );
-      results.push(r);
-    }
-    if (args.torch) {
-      const t = runTorch(args.steps, args.warmup, [f.name]);
-      torchVersion ??= t.version;
-      results.push(...t.results);
-      for (const r of t.results)
-        console.error(`  ${f.name} on ${r.engine}: ${fmt(r.imagesPerSec)} img/s (CPU ${fmt(r.cpuMsPerStep, 1)} ms)`);
-      if (t.note && !notes.includes(t.note)) notes.push(t.note);
-    }
-  }
-  for (const backend of paths) console.error(backendsUsed[backend]);
+  if (m.autoPath) m.notes.push(`auto picked ${m.autoPath}: ${m.backends[m.autoPath]}`);
+  return paths;
+}
 
-  const engines = [...new Set(results.map((r) => r.engine))];
-  const tfjsEngines = engines.filter((e) => e.startsWith('tfjs-'));
-  const torchEngines = engines.filter((e) => e.startsWith('torch-'));
-  const header = [
-    'family (batch)',
-    ...engines.map((e) => `${e} img/s`),
-    ...engines.filter((e) => e.startsWith('tfjs')).map((e) => `${e} ms/step`),
-  ];
-  if (torchEngines.length) header.push(...tfjsEngines.map((e) => `${e}/torch best`));
-  header.push('peak RSS MB', 'peak tensors MB');
-  const rows = [header];
-  /** Per family: PyTorch's better thread count, and each tfjs path's throughput as a fraction of it. */
-  const ratios: Record<string, { torchBest?: string; byEngine: Record<string, number> }> = {};
+/** One family on every tfjs path, then on every ready anchor. */
+async function measureFamily(f: Family, paths: BackendPath[], anchors: AnchorName[], args: Args, m: Measured) {
+  for (const backend of paths) {
+    // cpu is ~20x slower than wasm: fewer steps, and the deep CNNs would take minutes per step.
+    if (backend === 'cpu' && (f.name === 'vgg' || f.name === 'small_cnn')) {
+      m.notes.push(`cpu: ${f.name} skipped (about a minute per step)`);
+      continue;
+    }
+    await initBackend(backend);
+    const steps = backend === 'cpu' ? Math.max(2, Math.ceil(args.steps / 5)) : args.steps;
+    const r = await benchTfjs(f, backend, steps, backend === 'cpu' ? 1 : args.warmup);
+    console.error(
+      `  ${f.name} on ${backend}: ${fmt(r.imagesPerSec)} img/s, ${fmt(r.msPerStep, 1)} ms/step (CPU ${fmt(r.cpuMsPerStep, 1)} ms)`,
+    );
+    m.results.push(r);
+  }
+  for (const name of anchors) {
+    if (m.anchors[name]?.skipped) continue;
+    const t = runAnchor(name, f.name, args.steps, Math.max(args.warmup, 5));
+    m.results.push(...t.results);
+    if (t.version) m.anchors[name] = { version: t.version };
+    if (t.failed) m.anchors[name] = { ...m.anchors[name], skipped: `${f.name}: ${t.failed}` };
+    for (const r of t.results)
+      console.error(`  ${f.name} on ${r.engine}: ${fmt(r.imagesPerSec)} img/s (CPU ${fmt(r.cpuMsPerStep, 1)} ms)`);
+  }
+}
+
+const resultOf = (results: Result[], engine: string, family: string) =>
+  results.find((r) => r.engine === engine && r.family === family);
+
+/** Per family: the fastest anchor engine, and each tfjs path's throughput as a fraction of it. */
+function throughputRatios(families: Family[], m: Measured) {
+  const engines = [...new Set(m.results.map((r) => r.engine))];
+  const anchorEngines = engines.filter(isAnchorEngine);
+  const ratios: Record<string, { anchorBest?: string; byEngine: Record<string, number> }> = {};
   for (const f of families) {
-    const get = (e: string) => results.find((r) => r.engine === e && r.family === f.name);
-    const row = [
+    const best = anchorEngines
+      .map((e) => resultOf(m.results, e, f.name))
+      .filter((r): r is Result => r != null)
+      .sort((a, b) => b.imagesPerSec - a.imagesPerSec)[0];
+    ratios[f.name] = { anchorBest: best?.engine, byEngine: {} };
+    for (const e of engines.filter((x) => !isAnchorEngine(x))) {
+      const ours = resultOf(m.results, e, f.name)?.imagesPerSec;
+      if (ours && best) ratios[f.name].byEngine[e] = ours / best.imagesPerSec;
+    }
+  }
+  return ratios;
+}
+
+function printThroughput(families: Family[], m: Measured, ratios: ReturnType<typeof throughputRatios>) {
+  const engines = [...new Set(m.results.map((r) => r.engine))];
+  const tfjsEngines = engines.filter((e) => !isAnchorEngine(e));
+  const header = ['family (batch)', ...engines.map((e) => `${e} img/s`), ...tfjsEngines.map((e) => `${e} ms/step`)];
+  header.push(...tfjsEngines.map((e) => `${e}/best anchor`), 'peak RSS MB', 'peak tensors MB');
+  const rows = [header];
+  for (const f of families) {
+    const get = (e: string) => resultOf(m.results, e, f.name);
+    const mine = tfjsEngines.map(get).filter((r): r is Result => r != null);
+    const best = ratios[f.name].anchorBest;
+    rows.push([
       `${f.label} (${f.batch})`,
       ...engines.map((e) => fmt(get(e)?.imagesPerSec)),
       ...tfjsEngines.map((e) => fmt(get(e)?.msPerStep, 1)),
-    ];
-    const best = torchEngines
-      .map(get)
-      .filter((r): r is Result => r != null)
-      .sort((a, b) => b.imagesPerSec - a.imagesPerSec)[0];
-    ratios[f.name] = { torchBest: best?.engine, byEngine: {} };
-    if (torchEngines.length) {
-      for (const e of tfjsEngines) {
-        const ours = get(e)?.imagesPerSec;
-        if (ours && best) ratios[f.name].byEngine[e] = ours / best.imagesPerSec;
-        row.push(ours && best ? `${(ours / best.imagesPerSec).toFixed(2)} (${best.engine.slice(6)})` : '-');
-      }
-    }
-    const mine = tfjsEngines.map(get).filter((r): r is Result => r != null);
-    row.push(
+      ...tfjsEngines.map((e) =>
+        ratios[f.name].byEngine[e] ? `${ratios[f.name].byEngine[e].toFixed(2)} (${best})` : '-',
+      ),
       fmt(Math.max(...mine.map((r) => r.peakRssMB ?? 0))),
       fmt(Math.max(...mine.map((r) => r.peakTensorMB ?? 0)), 1),
-    );
-    rows.push(row);
+    ]);
   }
   console.log(
-    `\nTraining throughput (images/s; ratios are ours / PyTorch ${torchVersion ?? 'n/a'} at its better thread count` +
-      `${autoPath ? `; auto = ${autoPath}` : ''})`,
+    `\nTraining throughput (images/s; ratios are ours / the fastest anchor engine of the family` +
+      `${m.autoPath ? `; auto = ${m.autoPath}` : ''})`,
   );
   printTable(rows);
+}
 
-  // The same comparison in CPU time per step (all threads of the process): on a shared machine wall
-  // time depends on what else runs; CPU time of single-threaded runs is the work per step.
-  const cpuRatios: Record<string, Record<string, number>> = {};
-  if (torchEngines.length) {
-    const cpuRows = [
-      ['family (batch)', ...engines.map((e) => `${e} CPU ms`), ...tfjsEngines.map((e) => `torch-1t/${e} CPU`)],
-    ];
-    for (const f of families) {
-      const get = (e: string) => results.find((r) => r.engine === e && r.family === f.name);
-      const torch1 = get('torch-1t')?.cpuMsPerStep;
-      cpuRatios[f.name] = {};
-      for (const e of tfjsEngines) {
-        const ours = get(e)?.cpuMsPerStep;
-        if (ours && torch1) cpuRatios[f.name][e] = torch1 / ours;
-      }
-      cpuRows.push([
-        `${f.label} (${f.batch})`,
-        ...engines.map((e) => fmt(get(e)?.cpuMsPerStep, 1)),
-        ...tfjsEngines.map((e) => fmt(cpuRatios[f.name][e], 2)),
-      ]);
+/**
+ * The comparison in CPU time per step (all threads of the process): on a shared machine wall time
+ * depends on what else runs; the CPU time of a one-thread run is the work per step. The reference
+ * is the cheapest one-thread anchor of the family.
+ */
+function cpuRatios(families: Family[], m: Measured): Record<string, Record<string, number>> {
+  const engines = [...new Set(m.results.map((r) => r.engine))];
+  const tfjsEngines = engines.filter((e) => !isAnchorEngine(e));
+  const oneThread = engines.filter((e) => isAnchorEngine(e) && e.endsWith('-1t'));
+  const out: Record<string, Record<string, number>> = {};
+  if (!oneThread.length) return out;
+  const rows = [
+    ['family (batch)', ...engines.map((e) => `${e} CPU ms`), ...tfjsEngines.map((e) => `anchor 1t/${e} CPU`)],
+  ];
+  for (const f of families) {
+    const get = (e: string) => resultOf(m.results, e, f.name);
+    const anchorCpu = Math.min(...oneThread.map((e) => get(e)?.cpuMsPerStep ?? Infinity));
+    out[f.name] = {};
+    for (const e of tfjsEngines) {
+      const ours = get(e)?.cpuMsPerStep;
+      if (ours && Number.isFinite(anchorCpu)) out[f.name][e] = anchorCpu / ours;
     }
-    console.log("\nCPU time per training step (ms, all threads) and PyTorch 1 thread's CPU time as a fraction of ours");
-    printTable(cpuRows);
+    rows.push([
+      `${f.label} (${f.batch})`,
+      ...engines.map((e) => fmt(get(e)?.cpuMsPerStep, 1)),
+      ...tfjsEngines.map((e) => fmt(out[f.name][e], 2)),
+    ]);
   }
-
-  const estimates: Record<string, Record<string, Record<string, number>>> = {};
-  const estRows = [['engine', 'profile', 'nb1', 'nb2', 'nb3', 'nb4', 'nb5', 'total']];
-  for (const e of engines) {
-    for (const profile of ['quick', 'full'] as const) {
-      const est = estimateSeconds(WORKLOADS[profile], e, results);
-      if (est == null) continue;
-      (estimates[e] ??= {})[profile] = est;
-      estRows.push([e, profile, ...['nb1', 'nb2', 'nb3', 'nb4', 'nb5', 'total'].map((k) => minutes(est[k]))]);
-    }
-  }
-  if (estRows.length > 1) {
-    console.log(
-      '\nEstimated training + evaluation time of the collection (excludes data loading, plotting, notebook start-up)',
-    );
-    printTable(estRows);
-  }
-  for (const n of notes) console.log(`note: ${n}`);
-
-  const outDir = resolve(__dirname, '../../out');
-  mkdirSync(outDir, { recursive: true });
-  const file = resolve(outDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(
-    file,
-    JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        tfjs: tf.version_core,
-        torch: torchVersion,
-        backends: backendsUsed,
-        autoPath,
-        args,
-        results,
-        ratios,
-        cpuRatios,
-        estimates,
-        notes,
-        load: loadavg(),
-      },
-      null,
-      2,
-    ),
+  console.log(
+    "\nCPU time per training step (ms, all threads) and the cheapest one-thread anchor's CPU time as a fraction of ours",
   );
+  printTable(rows);
+  return out;
+}
+
+/** The collection's estimated training + evaluation time per engine and profile. */
+function estimates(families: Family[], m: Measured): Record<string, Record<string, Record<string, number>>> {
+  const out: Record<string, Record<string, Record<string, number>>> = {};
+  const rows = [['engine', 'profile', 'nb1', 'nb2', 'nb3', 'nb4', 'nb5', 'total']];
+  const benchBatch = (family: string) => families.find((f) => f.name === family)?.batch;
+  for (const profile of ['quick', 'full'] as const) {
+    const load = workloads(profile);
+    for (const n of batchMismatches(load, benchBatch)) m.notes.push(`${profile}: ${n} (its estimate is rougher)`);
+    for (const e of [...new Set(m.results.map((r) => r.engine))]) {
+      const est = estimateSeconds(load, e, m.results);
+      if (est == null) continue;
+      (out[e] ??= {})[profile] = est;
+      rows.push([e, profile, ...['nb1', 'nb2', 'nb3', 'nb4', 'nb5', 'total'].map((k) => minutes(est[k]))]);
+    }
+  }
+  if (rows.length > 1) {
+    console.log(
+      '\nEstimated training + evaluation time of the seed notebooks (profiles from the notebooks and COLLECTION; ' +
+        'excludes data loading, plotting, notebook start-up)',
+    );
+    printTable(rows);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args == null) return;
+  const families = FAMILIES.filter((f) => args.families.includes(f.name));
+  const m: Measured = {
+    results: [],
+    notes: ['inputs are seeded random numbers (throughput does not depend on pixel values)'],
+    backends: {},
+    anchors: {},
+  };
+  // libtensorflow (tfjs-node) logs its CPU features on load unless told otherwise.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  const paths = await resolvePaths(args.backends, m);
+  const { ready, status } = prepareAnchors(args.anchors, args.install);
+  m.anchors = status;
+  // Family by family, every engine back to back (anchors right after tfjs): on a shared machine the
+  // load changes by the minute, so engines measured minutes apart are not comparable.
+  for (const f of families) await measureFamily(f, paths, ready, args, m);
+  for (const backend of paths) console.error(m.backends[backend]);
+
+  const ratios = throughputRatios(families, m);
+  printThroughput(families, m, ratios);
+  const cpu = cpuRatios(families, m);
+  const est = estimates(families, m);
+  for (const [name, s] of Object.entries(m.anchors))
+    console.log(s.skipped ? `anchor ${name}: skipped (${s.skipped})` : `anchor ${name}: ${s.version}`);
+  for (const n of m.notes) console.log(`note: ${n}`);
+
+  const outDir = projectPath('out');
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const record = {
+    date: new Date().toISOString(),
+    tfjs: tf.version_core,
+    anchors: m.anchors,
+    backends: m.backends,
+    autoPath: m.autoPath,
+    args,
+    results: m.results,
+    ratios,
+    cpuRatios: cpu,
+    estimates: est,
+    notes: m.notes,
+    load: loadavg(),
+  };
+  writeFileSync(file, JSON.stringify(record, null, 2));
   console.log(`\nwrote ${file}`);
 }
 
 main().catch((e) => {
-  console.error(e);
+  console.error(e instanceof Error && e.message.startsWith('bench:') ? e.message : e);
   process.exit(1);
 });

@@ -2,8 +2,9 @@
 """PyTorch reference for scripts/bench.ts: the same architectures (layer order as scripts/reference-models.ts),
 batch sizes, Adam 1e-3 and cross-entropy, on random inputs, at a fixed thread count.
 
-Prints one JSON object on stdout: {"torch": version, "results": [{family, threads, ...}]}.
-Usage: /usr/bin/python3 scripts/bench_torch.py --steps 30 --warmup 3 --threads 1,2 [--families a,b]
+Runs under Debian's /usr/bin/python3 (python3-torch) and under .venv/bin/python (PyTorch 2 from
+requirements-bench.txt). Prints one JSON object on stdout: {"torch": version, "results": [...]}.
+Usage: PYTHON scripts/bench_torch.py --steps 30 --warmup 3 --threads 1,2 [--families a,b]
 """
 import argparse
 import json
