@@ -40,7 +40,7 @@ export default tseslint.config(
       'lib/data/{files,checksums,download,cifar10,image}.ts',
       'lib/notebook/image.ts',
       'lib/plots/raster*.ts',
-      'lib/exercises/{assemble,generate,grade,gradebook,sandbox}.ts',
+      'lib/exercises/{assemble,generate,grade,gradebook,guard,sandbox,score}.ts',
     ],
     rules: {
       '@typescript-eslint/no-restricted-imports': [

@@ -4,7 +4,7 @@
  */
 import { escapeHtml, showHtml } from '../notebook/display';
 import { record } from '../notebook/record';
-import { guarded } from './guard';
+import { guarded } from './guard-hook';
 
 /** What one check recorded; the grader reads it back from the check cell's outputs. */
 export interface CheckOutcome {

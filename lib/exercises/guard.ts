@@ -9,6 +9,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { GuardStamp, installGuard } from './guard-hook';
 
 // Captured when this module loads, which the guard cell makes happen before any student code.
 const { ownKeys, getOwnPropertyDescriptor, defineProperty, getPrototypeOf } = Reflect;
@@ -228,6 +229,7 @@ export function armGrading(keyFile: string): void {
   ];
   tensor.dispose();
   armed = { key, seq: 0, busy: false, targets, snapshot: takeSnapshot(targets) };
+  installGuard(guarded);
 }
 
 /** Whether the guard is armed in this process (only in a grading kernel). */
@@ -238,10 +240,10 @@ export const guardArmed = (): boolean => armed !== null;
  * and a check started inside another, make the outcome fail and are named; the outcome is then
  * numbered and signed. Unarmed (a student's own kernel), it just runs the check.
  */
-export async function guarded<T extends { passed: boolean; message: string }>(
+async function guarded<T extends { passed: boolean; message: string }>(
   id: string,
   run: () => Promise<T>,
-): Promise<T & { seq?: number; tampered?: string[]; mac?: string }> {
+): Promise<T & GuardStamp> {
   const a = armed;
   if (!a) return run();
   const nested = a.busy;

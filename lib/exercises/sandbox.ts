@@ -108,7 +108,14 @@ export interface IsolationOptions {
 }
 
 /** What of the project a sandboxed run sees: packages, compiled code, data, the Python venv, the executor. */
-const PROJECT_SHOWN = ['package.json', 'node_modules', 'dist', 'data', '.venv', join('lib', 'runner', 'execute_notebook.py')];
+const PROJECT_SHOWN = [
+  'package.json',
+  'node_modules',
+  'dist',
+  'data',
+  '.venv',
+  join('lib', 'runner', 'execute_notebook.py'),
+];
 
 const SYSTEM = ['/usr', '/bin', '/lib', '/lib32', '/lib64', '/libx32', '/sbin', '/etc'];
 
