@@ -54,8 +54,7 @@ export { trainSteps, keepingMovingStats, lossAndGradients, globalNorm } from './
 export type { Trace, Probe, StepLoopOptions } from './experiments/loop';
 export { evaluateModel } from './experiments/evaluate';
 export type { Evaluation, EvaluateOptions } from './experiments/evaluate';
-export { unitStats, centreShift, spreadRatio, mean, median } from './experiments/stats';
-export type { UnitStats } from './experiments/stats';
+export { mean, median } from './experiments/stats';
 export { traceFigure } from './experiments/figures';
 export type { TracePanel } from './experiments/figures';
 
