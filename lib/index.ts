@@ -8,6 +8,7 @@
 // Backends: native TensorFlow, WebAssembly with bn-lab's kernels, or plain JavaScript.
 export { initBackend, describeBackend } from './backend/select';
 export { benchSpeedNote } from './backend/speed';
+export { setUpBackend } from './notebook/backend-setup';
 export type { BenchFamily } from './backend/speed';
 export type { BackendName, BackendInfo } from './backend/select';
 
