@@ -72,7 +72,7 @@ function assertChecksPass(r: RunResult, ids: string[]): void {
 test('01 LeNet on MNIST: both models evaluate, the pitfall metric is measured, the digit is predicted', async () => {
   const r = await run('01_lenet_mnist_bn.ipynb', { trainCount: 200, testCount: 100 });
   const nb = r.notebook!;
-  assert.deepEqual(r.records.train_images_shape, [200, 32, 32, 1], 'padded to 32×32 in the notebook');
+  assert.deepEqual(r.records.train_images_shape, [200, 32, 32, 1], 'padded to 32×32 by loadMnist');
   for (const key of ['test_acc_plain', 'test_acc_bn']) assert.ok(isRate(r.records[key]), `${key}=${r.records[key]}`);
   for (const key of ['test_loss_plain', 'test_loss_bn']) assert.ok(isLoss(r.records[key]), `${key}=${r.records[key]}`);
   assert.notEqual(r.records.test_loss_plain, r.records.test_loss_bn, 'the BN layers change the result');
