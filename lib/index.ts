@@ -56,7 +56,7 @@ export type { Trace, Probe, StepLoopOptions } from './experiments/loop';
 export { evaluateModel } from './experiments/evaluate';
 export type { Evaluation, EvaluateOptions } from './experiments/evaluate';
 export { mean, median } from './experiments/stats';
-export { traceFigure } from './experiments/figures';
+export { plotTraces } from './experiments/figures';
 export type { TracePanel } from './experiments/figures';
 
 // Classroom exercises: what check cells call (see lib/exercises/ and `npm run exercises` / `npm run grade`).
