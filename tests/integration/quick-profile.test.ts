@@ -83,5 +83,7 @@ test(
     assert.ok((n7.modes_inference_acc as number) > 0.8, `07: inference mode does not depend on the batch`);
     const gaps = n7.momentum_final_gap as number[];
     assert.ok(gaps[0] < gaps[gaps.length - 1], `07: a smaller momentum tracks the data faster: ${gaps}`);
+    const variants = Object.fromEntries((n7.dropout_vs_bn as (Row & { variant: string })[]).map((v) => [v.variant, v]));
+    assert.ok(variants['드롭아웃'].gap < variants['둘 다 없음'].gap, `07: dropout narrows the train-validation gap`);
   },
 );
