@@ -8,6 +8,7 @@
 // Backends: native TensorFlow, WebAssembly with bn-lab's kernels, or plain JavaScript.
 // Host-specific functions come from lib/host/dispatch (Node or browser, see lib/host/README.md).
 export { initBackend, describeBackend, benchSpeedNote } from './host/dispatch';
+export { setUpBackend } from './notebook/backend-setup';
 export type { BenchFamily } from './backend/speed';
 export type { BackendName, BackendInfo } from './backend/select';
 export { convBnProbe, probeDifference, AGREEMENT_TOLERANCE } from './backend/agreement';
@@ -57,9 +58,8 @@ export { trainSteps, keepingMovingStats, lossAndGradients, globalNorm } from './
 export type { Trace, Probe, StepLoopOptions } from './experiments/loop';
 export { evaluateModel } from './experiments/evaluate';
 export type { Evaluation, EvaluateOptions } from './experiments/evaluate';
-export { unitStats, centreShift, spreadRatio, mean, median } from './experiments/stats';
-export type { UnitStats } from './experiments/stats';
-export { traceFigure } from './experiments/figures';
+export { mean, median } from './experiments/stats';
+export { plotTraces } from './experiments/figures';
 export type { TracePanel } from './experiments/figures';
 
 // Classroom exercises: what check cells call (see lib/exercises/ and `npm run exercises` / `npm run grade`).

@@ -1,8 +1,9 @@
 /**
  * The seeds' architectures for the bench and the tests, written the way the notebooks write them
  * (tf.sequential + model.add, BN where the seed puts it). The notebooks keep their own inline
- * copies: there the model is the lesson; here it is a workload, and tests/unit/models.test.ts holds
- * both to Keras's parameter counts.
+ * copies: there the model is the lesson; here it is a workload. tests/unit/models.test.ts holds
+ * these to Keras's parameter counts, and tests/integration/notebooks.test.ts holds each notebook's
+ * own model summary to its copy here.
  */
 import * as tf from '@tensorflow/tfjs';
 

@@ -1,7 +1,8 @@
 /**
  * The authoring format of classroom exercises, adapted from nbgrader's: answer regions in code
  * cells between `// BEGIN SOLUTION` and `// END SOLUTION` (a `// HINT: …` line right after BEGIN is
- * shown to students), and check cells tagged `check` with `metadata.check = { id, points }`.
+ * shown to students), or, for a one-line answer, `// SOLUTION: hint` on the line above it, so a
+ * marker does not outweigh the code; and check cells tagged `check` with `metadata.check = { id, points }`.
  */
 import { Cell, Notebook, sourceOf } from '../runner/notebook';
 
@@ -10,6 +11,7 @@ export const CHECK_TAG = 'check';
 const BEGIN = /^(\s*)\/\/\s*BEGIN SOLUTION\s*$/;
 const END = /^\s*\/\/\s*END SOLUTION\s*$/;
 const HINT = /^\s*\/\/\s*HINT:\s*(.*)$/;
+const ONE_LINE = /^(\s*)\/\/\s*SOLUTION(?::\s*(.*))?$/;
 
 /** A check cell's grading metadata. */
 export interface CheckSpec {
@@ -63,7 +65,18 @@ export function solutionRegions(source: string, where = 'cell'): SolutionRegion[
   const regions: SolutionRegion[] = [];
   let open: number | null = null;
   lines.forEach((line, i) => {
-    if (BEGIN.test(line)) {
+    const oneLine = line.match(ONE_LINE);
+    if (oneLine && open === null) {
+      const answer = lines[i + 1];
+      if (
+        answer === undefined ||
+        answer.trim() === '' ||
+        /^\s*\/\/\s*(SOLUTION|BEGIN SOLUTION|END SOLUTION)/.test(answer)
+      ) {
+        throw new Error(`${where}, line ${i + 1}: // SOLUTION must be followed by the one line of the answer.`);
+      }
+      regions.push({ begin: i, end: i + 1, hint: oneLine[2]?.trim() || null });
+    } else if (BEGIN.test(line)) {
       if (open !== null)
         throw new Error(
           `${where}, line ${i + 1}: BEGIN SOLUTION inside another answer region (opened on line ${open + 1}).`,
@@ -90,7 +103,7 @@ export function studentSource(source: string, where = 'cell'): string {
   let next = 0;
   for (const r of regions) {
     out.push(...lines.slice(next, r.begin));
-    const indent = lines[r.begin].match(BEGIN)![1];
+    const indent = lines[r.begin].match(/^\s*/)![0];
     out.push(`${indent}// TODO${r.hint ? `: ${r.hint}` : ''}`);
     next = r.end + 1;
   }

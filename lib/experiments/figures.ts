@@ -1,5 +1,6 @@
 /** Plots the experiments' Traces: one panel per measured quantity, one colour per run. */
 import type { Figure, PlotlyObject } from '../plots/figure';
+import { showFigure } from '../plots/plotly';
 import type { Trace } from './loop';
 import { PALETTE } from '../plots/palette';
 
@@ -87,4 +88,9 @@ export function traceFigure(traces: Trace[], panels: TracePanel[], title = ''): 
     });
   });
   return { data, layout };
+}
+
+/** Shows the experiments' runs panel by panel, as plotHistory shows a fit's history (traceFigure's chart). */
+export function plotTraces(traces: Trace[], panels: TracePanel[], title = '', height?: number): void {
+  showFigure(traceFigure(traces, panels, title), height);
 }

@@ -141,6 +141,8 @@ export function indexHtml(handouts: Handout[], title = 'bn-lab: 배치 정규화
       'table.handouts > thead th:nth-child(1) { width: 17%; } table.handouts > thead th:nth-child(2) { width: 4em; }',
       'table.handouts > thead th:nth-child(3) { width: 5.5em; } table.handouts > thead th:nth-child(4) { width: 18%; }',
       'table.handouts > tbody > tr > td { overflow-wrap: anywhere; }',
+      // Inherited by the nested result tables, where a number must not break: they scroll instead.
+      'table.results td, table.results th { overflow-wrap: normal; white-space: nowrap; }',
       'table.handouts > tbody > tr > td:nth-child(2), table.handouts > tbody > tr > td:nth-child(3) { white-space: nowrap; }',
       'table.results th, table.results td, table.record th, table.record td { border-bottom: 1px solid #eee; padding: 2px 8px; font-size: 13px; }',
       'table.results th { font-weight: normal; white-space: nowrap; }',

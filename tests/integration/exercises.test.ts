@@ -55,11 +55,22 @@ test('studentSource: each answer region becomes TODO with its hint, indented lik
     '// BEGIN SOLUTION',
     'const y = f(1);',
     '// END SOLUTION',
+    '  // SOLUTION: 한 줄짜리 답',
+    '  const z = f(2);',
+    'const w = 3;',
   ].join('\n');
   assert.equal(
     studentSource(source),
-    ['function f(x: number) {', '  // TODO: 두 배를 돌려주세요', '}', '// TODO'].join('\n'),
+    [
+      'function f(x: number) {',
+      '  // TODO: 두 배를 돌려주세요',
+      '}',
+      '// TODO',
+      '  // TODO: 한 줄짜리 답',
+      'const w = 3;',
+    ].join('\n'),
   );
+  assert.throws(() => solutionRegions('x\n// SOLUTION: hint\n', 'cell'), /line 2: \/\/ SOLUTION must be followed/);
   assert.throws(
     () => solutionRegions('// BEGIN SOLUTION\nx\n', 'nb, cell 3'),
     /nb, cell 3, line 1: BEGIN SOLUTION is never closed/,

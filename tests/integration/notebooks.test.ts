@@ -8,6 +8,9 @@ import { runNotebook, RunResult } from '../../lib/runner/execute';
 import { Notebook } from '../../lib/runner/notebook';
 import { ParamValue } from '../../lib/runner/parameters';
 import { loadCifar10 } from '../../lib/data/cifar10';
+import { summaryHtml } from '../../lib/notebook/summary';
+import { irisMlp, lenet, smallCifarCnn, vggCnn } from '../../scripts/reference-models';
+import * as tf from '@tensorflow/tfjs';
 
 // Every notebook runs top to bottom under nbclient and the real tslab kernel, on the small real
 // fixtures in data/fixtures (pointed to through the loaders' environment variables).
@@ -45,6 +48,19 @@ const charts = (nb: Notebook) => outputs(nb, 'text/html').filter((h) => h.includ
 const isRate = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
 const isLoss = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
 
+/**
+ * The notebook's own model summary equals the summary of its reference model in
+ * scripts/reference-models.ts (what the bench and the unit tests train): same layers, names, output
+ * shapes and parameter counts. Only the caption's model name (a session counter) may differ.
+ */
+function assertSameModelAsReference(nb: Notebook, reference: tf.Sequential): void {
+  const withoutCaption = (html: string) => html.replace(/<caption.*?<\/caption>/, '');
+  const summaries = outputs(nb, 'text/html').filter((h) => h.includes('bn-lab-summary'));
+  assert.equal(summaries.length, 1, 'the notebook shows one model summary');
+  assert.equal(withoutCaption(summaries[0]), withoutCaption(summaryHtml(reference)));
+  reference.dispose();
+}
+
 /** The instructor's notebook passes every one of its exercise checks (recorded as `check:<id>`). */
 function assertChecksPass(r: RunResult, ids: string[]): void {
   for (const id of ids) {
@@ -56,7 +72,7 @@ function assertChecksPass(r: RunResult, ids: string[]): void {
 test('01 LeNet on MNIST: both models evaluate, the pitfall metric is measured, the digit is predicted', async () => {
   const r = await run('01_lenet_mnist_bn.ipynb', { trainCount: 200, testCount: 100 });
   const nb = r.notebook!;
-  assert.deepEqual(r.records.train_images_shape, [200, 32, 32, 1], 'padded to 32×32 in the notebook');
+  assert.deepEqual(r.records.train_images_shape, [200, 32, 32, 1], 'padded to 32×32 by loadMnist');
   for (const key of ['test_acc_plain', 'test_acc_bn']) assert.ok(isRate(r.records[key]), `${key}=${r.records[key]}`);
   for (const key of ['test_loss_plain', 'test_loss_bn']) assert.ok(isLoss(r.records[key]), `${key}=${r.records[key]}`);
   assert.notEqual(r.records.test_loss_plain, r.records.test_loss_bn, 'the BN layers change the result');
@@ -70,6 +86,7 @@ test('01 LeNet on MNIST: both models evaluate, the pitfall metric is measured, t
   assert.equal(summaries.length, 1, 'the BN model is summarised');
   assert.match(summaries[0], /Total params: 62,274/);
   assert.match(summaries[0], /batch_normalization_2 \(BatchNormalization\)/, 'Keras-style layer names');
+  assertSameModelAsReference(nb, lenet(true));
   assert.ok(charts(nb) >= 2, 'comparison and probability charts');
   assertChecksPass(r, ['lenet-bn-layers', 'lenet-loss-metric', 'lenet-test-acc']);
 });
@@ -90,6 +107,7 @@ test('02 small CIFAR CNN: BN from scratch matches tf.layers.batchNormalization i
     const diff = r.records[key] as number;
     assert.ok(typeof diff === 'number' && diff >= 0 && diff < 1e-4, `${key}=${diff}`);
   }
+  assertSameModelAsReference(r.notebook!, smallCifarCnn());
   assert.ok(isRate(r.records.test_acc) && isLoss(r.records.test_loss));
   assertChecksPass(r, ['bn-from-scratch']);
 });
@@ -204,6 +222,7 @@ test('03 iris: the danfojs pipeline shows each step, both MLPs train and evaluat
     'Y_virginica',
   ]);
   assert.deepEqual(r.records.train_test_rows, [105, 45]);
+  assertSameModelAsReference(nb, irisMlp(true));
   for (const key of ['test_acc_plain', 'test_acc_bn']) assert.ok(isRate(r.records[key]), `${key}=${r.records[key]}`);
   for (const key of ['test_loss_plain', 'test_loss_bn']) assert.ok(isLoss(r.records[key]), `${key}=${r.records[key]}`);
   assert.ok(charts(nb) >= 3);
@@ -228,6 +247,7 @@ test('04 VGG-style CNN: standardized data, curves, overfitting readout', async (
     );
   }
   assert.ok(isRate(r.records.test_acc) && isLoss(r.records.test_loss));
+  assertSameModelAsReference(r.notebook!, vggCnn(true));
   // The overfitting readout is what the recorded curves say: the epoch of the lowest validation
   // loss, and the last epoch's training minus validation accuracy.
   const history = r.records.history as Record<'acc' | 'val_acc' | 'val_loss', number[]>;
@@ -255,4 +275,5 @@ test('05 shuffle vs no shuffle: per-epoch losses of three runs from the same ini
   assert.ok(Object.values(r.records.test_acc_runs as Record<string, number>).every(isRate));
   assert.ok(charts(r.notebook!) >= 2);
   assertChecksPass(r, ['shuffle-runs']);
+  assertSameModelAsReference(r.notebook!, lenet(true, { kernelSize: 1, strides: 5 }));
 });
