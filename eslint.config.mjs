@@ -4,7 +4,18 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.venv/**', 'out/**', 'data/**', 'exercises/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'packages/*/dist/**',
+      'packages/*/native/build/**',
+      'node_modules/**',
+      '.venv/**',
+      'out/**',
+      'data/**',
+      'exercises/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -16,6 +27,7 @@ export default tseslint.config(
         process: 'readonly',
         console: 'readonly',
         __dirname: 'readonly',
+        __filename: 'readonly',
       },
     },
     rules: {
@@ -36,7 +48,7 @@ export default tseslint.config(
       'lib/host/node*.ts',
       'lib/runner/**',
       'lib/project.ts',
-      'lib/backend/{select,speed,dnnl-kernels,wasm-threads}.ts',
+      'lib/backend/{select,speed}.ts',
       'lib/data/{files,checksums,download,cifar10,image}.ts',
       'lib/notebook/image.ts',
       'lib/plots/raster*.ts',

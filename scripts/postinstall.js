@@ -33,11 +33,12 @@ function applyPatches() {
   }
 }
 
+/** Builds the engine package (packages/tfjs-fast-cpu, a project reference) and then lib/. */
 function build() {
   const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
-  const r = run(process.execPath, [tsc, '-p', 'tsconfig.json'], { stdio: 'inherit' });
+  const r = run(process.execPath, [tsc, '-b', 'tsconfig.json'], { stdio: 'inherit' });
   if (r.status !== 0) {
-    console.error('bn-lab: building lib/ failed (see the TypeScript errors above).');
+    console.error('bn-lab: building packages/tfjs-fast-cpu and lib/ failed (see the TypeScript errors above).');
     process.exit(r.status ?? 1);
   }
 }
@@ -126,13 +127,14 @@ function registerKernel(python) {
 }
 
 /**
- * Builds the optional oneDNN addon (native/build.js); never stops the install: without it
- * bn-lab trains on pure wasm, and the build says what is missing.
+ * Builds the engine package's optional oneDNN addon (its native/build.js) unless the package's own
+ * install script just did; never stops the install: without it bn-lab trains on pure wasm, and
+ * the build says what is missing.
  */
 function buildNative() {
   try {
-    const { build: buildAddon, HOW } = require('../native/build.js');
-    const { ok, why } = buildAddon();
+    const { build: buildAddon, HOW } = require('../packages/tfjs-fast-cpu/native/build.js');
+    const { ok, why } = buildAddon({ ifStale: true });
     console.log(
       ok
         ? `bn-lab: oneDNN kernels ${why}.`

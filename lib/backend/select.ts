@@ -1,8 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { registerWasmKernels } from './wasm-kernels';
-import { DNNL_REMEDY, loadDnnl, useDnnlKernels } from './dnnl-kernels';
-import { useFusedAdam } from './fused-adam';
-import { chooseThreads, loadWasmModule, startWasm } from './wasm-threads';
+import type * as FastCpuPackage from '@bn-lab/tfjs-fast-cpu';
 
 /** The tfjs backends this project sets up: in Node tensorflow, wasm, cpu; in a browser (lib/host/browser-backend.ts) webgpu, webgl, wasm, cpu. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgl' | 'webgpu';
@@ -10,8 +7,10 @@ export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgl' | 'webgpu';
 /**
  * The ways this project can run tfjs, fastest first; each can be forced with BN_LAB_BACKEND or
  * initBackend(name), so each can be tested and compared. The three wasm paths all run on the
- * tfjs 'wasm' backend: `wasm-dnnl` adds the oneDNN addon's kernels (native/dnnl) to the threaded
- * module, `wasm-threads` is the threaded module alone, `wasm-1thread` the single-threaded one.
+ * tfjs 'wasm' backend: `wasm-dnnl` adds the oneDNN addon's kernels to the threaded module,
+ * `wasm-threads` is the threaded module alone, `wasm-1thread` the single-threaded one. The fast
+ * kernels, threads and oneDNN come from @bn-lab/tfjs-fast-cpu when it is installed; without it
+ * only wasm-1thread (tfjs's stock wasm kernels) and cpu run.
  */
 export type BackendPath = 'tensorflow' | 'wasm-dnnl' | 'wasm-threads' | 'wasm-1thread' | 'cpu' | BrowserOnlyPath;
 
@@ -39,6 +38,24 @@ const probes = new Map<BackendPath, Promise<{ ok: boolean; why: string; summary:
 
 const TFJS_VERSION = tf.version_core;
 
+/** The engine package (packages/tfjs-fast-cpu), which patches tfjs process-wide, so bn-lab's lib/ does not. */
+const FAST_CPU = '@bn-lab/tfjs-fast-cpu';
+let fastCpuModule: typeof FastCpuPackage | null | undefined;
+
+/** The engine package if it is installed (loaded once), else null: plain wasm and cpu still run. */
+function fastCpu(): typeof FastCpuPackage | null {
+  if (fastCpuModule === undefined) {
+    try {
+      require.resolve(FAST_CPU);
+      fastCpuModule = require(FAST_CPU) as typeof FastCpuPackage;
+    } catch {
+      fastCpuModule = null;
+    }
+  }
+  return fastCpuModule;
+}
+const FAST_CPU_MISSING = `${FAST_CPU} is not installed (\`npm install\` in bn-lab installs it)`;
+
 const WASM_REMEDY =
   `Reinstall it with \`npm install @tensorflow/tfjs-backend-wasm@${TFJS_VERSION}\` (same version as ` +
   `@tensorflow/tfjs), or use initBackend('cpu').`;
@@ -48,7 +65,7 @@ const REMEDY: Record<BackendPath, string> = {
     `Install it with \`npm install @tensorflow/tfjs-node@${TFJS_VERSION}\` (same version as @tensorflow/tfjs; ` +
     'its install script downloads libtensorflow, so it needs internet access), or choose ' +
     `another backend: initBackend('wasm'), or ${ENV_VAR}=wasm (or unset).`,
-  'wasm-dnnl': `${DNNL_REMEDY} Or use initBackend('wasm'), which falls back to pure wasm.`,
+  'wasm-dnnl': `${fastCpu()?.DNNL_REMEDY ?? `Install ${FAST_CPU}.`} Or use initBackend('wasm'), which falls back to pure wasm.`,
   'wasm-threads':
     'Threads need SharedArrayBuffer, worker_threads and more than one core (BN_LAB_THREADS unset or >= 2), ' +
     `and the patch in patches/ applied (\`npx patch-package\`). Or use initBackend('wasm-1thread'). ${WASM_REMEDY}`,
@@ -71,27 +88,27 @@ type Probe = { ok: boolean; why: string; summary: string };
 const fail = (why: string): Probe => ({ ok: false, why, summary: '' });
 
 /** Threads the wasm paths ask for (1 for wasm-1thread). */
-const threadsFor = (path: BackendPath) => (path === 'wasm-1thread' ? 1 : chooseThreads().threads);
+const threadsFor = (fc: typeof FastCpuPackage, path: BackendPath) =>
+  path === 'wasm-1thread' ? 1 : fc.chooseThreads().threads;
 
 /**
- * Starts the wasm module for `path` and says what runs. The threaded module falls back to the
+ * Starts the engine package's wasm path and says what runs. The threaded module falls back to the
  * single-threaded one if it cannot start; wasm-threads then fails (it promises threads), while
  * wasm-dnnl keeps its native kernels on one wasm thread and says so.
  */
-async function startWasmPath(path: BackendPath): Promise<{ threads: number; simd: boolean; note: string }> {
-  const threads = threadsFor(path);
+async function startWasmPath(
+  fc: typeof FastCpuPackage,
+  path: BackendPath,
+): Promise<{ threads: number; simd: boolean; note: string; dnnl?: string }> {
+  const threads = threadsFor(fc, path);
+  const started = await fc.useFastCpu({ threads, dnnl: path === 'wasm-dnnl', fusedAdam: true });
   let note = '';
-  let started;
-  try {
-    started = await startWasm(threads);
-  } catch (e) {
-    if (threads === 1) throw e;
-    note = `; threads failed (${firstLine(e)}), so 1 thread`;
-    started = await startWasm(1);
-  }
-  if (threads > 1 && started.threads < threads && !note)
-    note = `; asked for ${threads} threads, got ${started.threads}`;
-  return { ...started, note: note || (path === 'wasm-1thread' ? '' : ` (threads: ${chooseThreads().why})`) };
+  if (started.threadsError) note = `; threads failed (${started.threadsError}), so 1 thread`;
+  else if (threads > 1 && started.threads < threads) note = `; asked for ${threads} threads, got ${started.threads}`;
+  return {
+    ...started,
+    note: note || (path === 'wasm-1thread' ? '' : ` (threads: ${fc.chooseThreads().why})`),
+  };
 }
 
 const describeWasm = (w: { threads: number; simd: boolean }) =>
@@ -122,33 +139,42 @@ async function load(path: BackendPath): Promise<Probe> {
       : fail('the cpu backend failed to initialise');
   }
   // The wasm paths.
-  let dnnlWhy = '';
-  if (path === 'wasm-dnnl') {
-    const loaded = loadDnnl();
-    if (loaded.addon == null) return fail(loaded.why);
-    dnnlWhy = loaded.why;
+  const fc = fastCpu();
+  if (fc == null) {
+    if (path !== 'wasm-1thread') return fail(FAST_CPU_MISSING);
+    try {
+      require('@tensorflow/tfjs-backend-wasm');
+    } catch (e) {
+      return fail(`tfjs-backend-wasm failed to load (${firstLine(e)})`);
+    }
+    return (await activate('wasm'))
+      ? {
+          ok: true,
+          why: `WebAssembly + XNNPACK, tfjs's stock kernels (${FAST_CPU_MISSING}; conv nets cannot train)`,
+          summary: 'wasm (stock tfjs kernels)',
+        }
+      : fail('the wasm backend failed to initialise');
   }
-  if (path === 'wasm-threads' && threadsFor(path) < 2) {
-    return fail(`threads are off (${chooseThreads().why}; BN_LAB_THREADS=2 forces two)`);
+  if (path === 'wasm-dnnl') {
+    const loaded = fc.loadDnnl();
+    if (loaded.addon == null) return fail(loaded.why);
+  }
+  if (path === 'wasm-threads' && threadsFor(fc, path) < 2) {
+    return fail(`threads are off (${fc.chooseThreads().why}; BN_LAB_THREADS=2 forces two)`);
   }
   let wasm;
   try {
-    // The module registers its stock kernels when it loads; the project's replace them after.
-    await loadWasmModule();
-    useDnnlKernels(false);
-    registerWasmKernels();
-    wasm = await startWasmPath(path);
+    wasm = await startWasmPath(fc, path);
   } catch (e) {
     return fail(`the wasm backend failed to start (${firstLine(e)})`);
   }
   if (path === 'wasm-threads' && wasm.threads < 2) return fail(`wasm threads did not start${wasm.note}`);
   const base = `${describeWasm(wasm)} + bn-lab kernels`;
   if (path === 'wasm-dnnl') {
-    useDnnlKernels(true);
     return {
       ok: true,
-      why: `WebAssembly + XNNPACK with ${dnnlWhy} for convolutions and matrix products${wasm.note}`,
-      summary: `${base} + ${dnnlWhy}`,
+      why: `WebAssembly + XNNPACK with ${wasm.dnnl} for convolutions and matrix products${wasm.note}`,
+      summary: `${base} + ${wasm.dnnl}`,
     };
   }
   return { ok: true, why: `WebAssembly + XNNPACK${wasm.note}`, summary: base };
@@ -163,15 +189,12 @@ function probe(path: BackendPath): Promise<Probe> {
 async function use(path: BackendPath, summary: string, reason: string): Promise<BackendInfo> {
   // Code may have switched backends or wasm paths since the probe; switching back is cheap unless
   // the wasm thread count differs (then the wasm module restarts).
-  if (path.startsWith('wasm-')) {
-    // The oneDNN kernels sit over the project's wasm kernels: take them off while those register.
-    useDnnlKernels(false);
-    registerWasmKernels();
-    await startWasmPath(path);
-    useDnnlKernels(path === 'wasm-dnnl');
-    useFusedAdam(true);
-  } else if (tf.getBackend() !== path) {
-    await activate(path as BackendName);
+  const fc = fastCpu();
+  if (path.startsWith('wasm-') && fc != null) {
+    await startWasmPath(fc, path);
+  } else {
+    const name = path.startsWith('wasm-') ? 'wasm' : (path as BackendName);
+    if (tf.getBackend() !== name) await activate(name);
   }
   await tf.ready();
   return { name: path.startsWith('wasm-') ? 'wasm' : (path as BackendName), path, summary, reason };

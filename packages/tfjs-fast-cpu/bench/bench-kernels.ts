@@ -1,13 +1,13 @@
 /**
  * Benchmark behind the choice of wasm Conv2DBackpropFilter: the XNNPACK forward-conv route in
  * wasm-kernels.ts against the Conv3DBackpropFilterV2 route it replaced, per kernel call and for
- * whole training steps. Run: `node dist/scripts/bench-kernels.js`.
+ * whole training steps. Run: `npm run bench` in this package.
  */
 import * as tf from '@tensorflow/tfjs';
 import { performance } from 'node:perf_hooks';
-import { lenet, vggCnn } from './reference-models';
-import { initBackend } from '../lib/backend/select';
-import { Conv2DBackpropFilterAttrs, registerWasmKernels } from '../lib/backend/wasm-kernels';
+import { lenet, vggCnn } from '../test/models';
+import { useFastCpu } from '../src/fast-cpu';
+import { Conv2DBackpropFilterAttrs, registerWasmKernels } from '../src/wasm-kernels';
 
 /** What tfjs passes a kernel function (its own type, which spells the backend as `{}`). */
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -61,7 +61,7 @@ const SHAPES: Array<{ name: string; x: number[]; filter: [number, number, number
 ];
 
 async function main(): Promise<void> {
-  await initBackend('wasm');
+  await useFastCpu({ dnnl: false, fusedAdam: true });
   console.log('Conv2DBackpropFilter, batch 32, median ms per call');
   for (const s of SHAPES) {
     const x = tf.randomNormal(s.x, 0, 1, 'float32', 1);

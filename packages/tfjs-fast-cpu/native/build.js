@@ -5,8 +5,10 @@
 // download Node's headers, which offline machines cannot. Plain JS: it runs before tsc.
 //
 // Never fails the install: when something is missing it says what and how to get it, and
-// bn-lab runs on pure wasm (lib/backend/select.ts reports which path runs).
-// Usage: node native/build.js [--quiet]   (exit code 0 always; 'built' or the reason on stdout)
+// tfjs trains on pure wasm (useFastCpu reports that the oneDNN kernels are off, and why).
+// Usage: node native/build.js [--if-stale]   (exit code 0 always; 'built' or the reason on stdout)
+//   --if-stale: keep an addon newer than its source and this script (the package's install
+//   script and bn-lab's postinstall both call it during one `npm ci`).
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -17,7 +19,8 @@ const source = path.join(__dirname, 'dnnl', 'bnlab_dnnl.cc');
 const output = path.join(__dirname, 'build', 'bnlab_dnnl.node');
 const HOW =
   'Debian/Ubuntu: `sudo apt-get install g++ libdnnl-dev`; macOS: `xcode-select --install && brew install onednn`; ' +
-  'then `npm run build:native`. Without it bn-lab trains on pure wasm (slower for conv nets).';
+  'then `node native/build.js` in @bn-lab/tfjs-fast-cpu (bn-lab: `npm run build:native`). Without it tfjs trains on ' +
+  'pure wasm (slower for conv nets).';
 
 function which(cmd) {
   const r = spawnSync(cmd, ['--version'], { encoding: 'utf8' });
@@ -58,7 +61,16 @@ function prerequisites() {
   return { cxx, napiInclude, prefixes };
 }
 
-function build() {
+/** Whether the built addon is newer than its source and this script. */
+function upToDate() {
+  if (!fs.existsSync(output)) return false;
+  const built = fs.statSync(output).mtimeMs;
+  return [source, __filename].every((f) => fs.statSync(f).mtimeMs < built);
+}
+
+/** Compiles and load-checks the addon; `ifStale` keeps one that is up to date. Never throws for a missing tool. */
+function build({ ifStale = false } = {}) {
+  if (ifStale && upToDate()) return { ok: true, why: `up to date (${path.relative(root, output)})` };
   const { why: missing, cxx, napiInclude, prefixes } = prerequisites();
   if (missing) return { ok: false, why: missing };
   fs.mkdirSync(path.dirname(output), { recursive: true });
@@ -106,8 +118,15 @@ function build() {
 }
 
 if (require.main === module) {
-  const { ok, why } = build();
-  console.log(ok ? `bn-lab: oneDNN kernels ${why}.` : `bn-lab: oneDNN kernels not built: ${why}.\n  ${HOW}`);
+  // An install script: whatever happens, the install goes on (tfjs then runs without these kernels).
+  try {
+    const { ok, why } = build({ ifStale: process.argv.includes('--if-stale') });
+    console.log(
+      ok ? `tfjs-fast-cpu: oneDNN kernels ${why}.` : `tfjs-fast-cpu: oneDNN kernels not built: ${why}.\n  ${HOW}`,
+    );
+  } catch (e) {
+    console.warn(`tfjs-fast-cpu: building the oneDNN kernels failed unexpectedly (${e.message}).`);
+  }
 }
 
 module.exports = { build, prerequisites, HOW };

@@ -87,16 +87,16 @@ interface DnnlAddon {
 }
 
 /**
- * Where native/build.js puts the addon (from dist/lib/backend/ back to the package root), unless
+ * Where native/build.js puts the addon (from dist/src/ back to the package root), unless
  * BN_LAB_DNNL_ADDON names another file (the tests point it at a missing one to check the fallback).
  */
 export const DNNL_ADDON_PATH =
-  process.env.BN_LAB_DNNL_ADDON || resolve(__dirname, '../../../native/build/bnlab_dnnl.node');
+  process.env.BN_LAB_DNNL_ADDON || resolve(__dirname, '../../native/build/bnlab_dnnl.node');
 
 /** How to get the addon built, for messages when it is missing. */
 export const DNNL_REMEDY =
   'Install a C++ compiler and oneDNN (Debian/Ubuntu: `apt-get install g++ libdnnl-dev`; ' +
-  'macOS: `brew install onednn`), then run `npm run build:native` (or reinstall).';
+  'macOS: `brew install onednn`), then rebuild the addon: `npm run build:native` in bn-lab, or `node native/build.js` in this package (or reinstall).';
 
 /** Every function this module calls, checked when the addon loads. */
 const ADDON_FUNCTIONS: Array<keyof DnnlAddon> = [

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { projectPath } from '../../lib/project';
 import * as tf from '@tensorflow/tfjs';
 import {
   compareFusedAdam,
@@ -16,22 +15,22 @@ import {
   relError,
   Shape4,
   TOL,
-} from '../helpers/backends';
-import { describeBackend, initBackend } from '../../lib/backend/select';
-import { DNNL_ADDON_PATH, DNNL_KERNEL_NAMES } from '../../lib/backend/dnnl-kernels';
+} from './helpers';
+import { useFastCpu } from '../src/fast-cpu';
+import { DNNL_ADDON_PATH, DNNL_KERNEL_NAMES } from '../src/dnnl-kernels';
 
-const root = projectPath();
-// native/build.js is plain JS outside the compiled tree (it runs at install, before tsc).
-const { prerequisites } = require(resolve(root, 'native/build.js')) as { prerequisites(): { why?: string } };
+// From dist/test/ back to the package; native/build.js is plain JS (it runs at install, before tsc).
+const packageRoot = resolve(__dirname, '../..');
+const { prerequisites } = require(resolve(packageRoot, 'native/build.js')) as { prerequisites(): { why?: string } };
 const built = existsSync(DNNL_ADDON_PATH);
 
-/** Runs initBackend in a fresh Node with `env`, returning its BackendInfo (and proving the process exits). */
-function initInChild(
-  choice: string,
+/** Runs useFastCpu(options) in a fresh Node with `env`; returns what it enabled (and proves the process exits). */
+function startInChild(
+  options: object,
   env: Record<string, string>,
-): { info?: Record<string, string>; error?: string; ms: number } {
+): { info?: Record<string, unknown>; error?: string; ms: number } {
   const script =
-    `require(${JSON.stringify(resolve(root, 'dist/lib/backend/select.js'))}).initBackend(${JSON.stringify(choice)})` +
+    `require(${JSON.stringify(resolve(packageRoot, 'dist/src/index.js'))}).useFastCpu(${JSON.stringify(options)})` +
     '.then((i) => console.log(JSON.stringify(i)), (e) => console.log(JSON.stringify({ error: e.message })));';
   const t0 = Date.now();
   // A pthread that kept Node alive would hang here until the timeout.
@@ -46,31 +45,33 @@ function initInChild(
 }
 
 before(async () => {
-  if (built) await initBackend('wasm-dnnl');
+  if (built) await useFastCpu({ dnnl: true, fusedAdam: true });
 });
 
-test('the oneDNN addon is built wherever its prerequisites are, and every path reports what runs', (t) => {
+test('the oneDNN addon is built wherever its prerequisites are, and useFastCpu reports what it enabled', (t) => {
   const missing = prerequisites().why;
   assert.ok(
     built || missing != null,
-    'g++, node-api-headers and oneDNN are all here but the addon is not built: run `npm run build:native`',
+    'g++, node-api-headers and oneDNN are all here but the addon is not built: run `node native/build.js`',
   );
   if (!built) t.diagnostic(`addon not built here (${missing}); checking the fallback only`);
 
-  const threads = initInChild('wasm-threads', { BN_LAB_THREADS: '2' });
-  assert.match(threads.info?.summary ?? threads.error!, /^wasm \(SIMD, 2 threads\) \+ bn-lab kernels$/);
-  const single = initInChild('wasm', { BN_LAB_THREADS: '1', BN_LAB_DNNL_ADDON: '/nonexistent/bnlab_dnnl.node' });
-  assert.equal(single.info?.path, 'wasm-1thread', JSON.stringify(single));
-  assert.match(single.info!.reason, /wasm-dnnl: the oneDNN addon is not built \(\/nonexistent/);
-  const refused = initInChild('wasm-dnnl', { BN_LAB_DNNL_ADDON: '/nonexistent/bnlab_dnnl.node' });
-  assert.match(
-    refused.error ?? '',
-    /'wasm-dnnl'.*not available.*apt-get install g\+\+ libdnnl-dev.*npm run build:native/s,
+  const gone = { BN_LAB_DNNL_ADDON: '/nonexistent/bnlab_dnnl.node' };
+  const threads = startInChild({ threads: 2 }, gone);
+  assert.deepEqual(
+    [threads.info?.threads, threads.info?.simd, threads.info?.dnnl, threads.info?.fusedAdam],
+    [2, true, undefined, false],
+    JSON.stringify(threads),
   );
+  assert.match(String(threads.info?.dnnlError), /the oneDNN addon is not built \(\/nonexistent/);
+  const single = startInChild({ threads: 1, dnnl: false, fusedAdam: true }, gone);
+  assert.deepEqual([single.info?.threads, single.info?.dnnlError, single.info?.fusedAdam], [1, undefined, true]);
+  const refused = startInChild({ dnnl: true }, gone);
+  assert.match(refused.error ?? '', /not built.*apt-get install g\+\+ libdnnl-dev.*native\/build\.js/s);
   if (built) {
-    const native = initInChild('auto', { BN_LAB_THREADS: '2' });
-    assert.equal(native.info?.path, 'wasm-dnnl', JSON.stringify(native));
-    assert.match(native.info!.summary, /^wasm \(SIMD, 2 threads\) \+ bn-lab kernels \+ oneDNN \d+\.\d+\.\d+ kernels/);
+    const native = startInChild({ threads: 2 }, {});
+    assert.equal(native.info?.threads, 2, JSON.stringify(native));
+    assert.match(String(native.info?.dnnl), /^oneDNN \d+\.\d+\.\d+ kernels/);
   }
   t.diagnostic(`child processes exited after ${threads.ms} ms (threads) and ${single.ms} ms (1 thread)`);
 });
@@ -504,10 +505,3 @@ test(
     await compareFusedAdam();
   },
 );
-
-test('describeBackend names the oneDNN kernels when they run', { skip: !built && 'addon not built' }, async () => {
-  assert.match(
-    describeBackend(await initBackend('wasm-dnnl')),
-    /backend wasm: wasm \(SIMD, \d+ threads?\) \+ bn-lab kernels \+ oneDNN/,
-  );
-});

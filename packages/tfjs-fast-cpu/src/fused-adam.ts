@@ -20,7 +20,7 @@ interface WasmBackend extends tf.KernelBackend {
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
-/** An optional native loop with the same arithmetic (lib/backend/dnnl-kernels.ts supplies it when the addon loads). */
+/** An optional native loop with the same arithmetic (dnnl-kernels.ts supplies it when the addon loads). */
 export type NativeAdam = (
   backend: tf.KernelBackend,
   n: number,

@@ -13,16 +13,15 @@ import {
   relError,
   Shape4,
   TOL,
-} from '../helpers/backends';
-import { initBackend } from '../../lib/backend/select';
-import { registerWasmKernels } from '../../lib/backend/wasm-kernels';
-import { compileClassifier, lenet } from '../../scripts/reference-models';
-import { setSeed } from '../../lib/training/seed';
+} from './helpers';
+import { useFastCpu } from '../src/fast-cpu';
+import { registerWasmKernels } from '../src/wasm-kernels';
+import { compileClassifier, lenet, seedAll } from './models';
 
-// The project's pure-wasm kernels (tests/backend-dnnl.test.ts covers the oneDNN ones); one thread
+// The pure-wasm kernels (dnnl.test.ts covers the oneDNN ones); one thread
 // keeps these many small ops fast on a busy machine, and the kernels are the same at any thread count.
 before(async () => {
-  await initBackend('wasm-1thread');
+  await useFastCpu({ threads: 1, dnnl: false, fusedAdam: true });
 });
 
 test('registering the wasm kernels again keeps them working (no kernel wraps itself)', async () => {
@@ -346,7 +345,7 @@ test('wasm MaxPoolGrad matches cpu: window/stride combinations, padding, ties, o
 /** Trains a seeded LeNet+BN on fixed batches; returns per-step losses and numTensors after each epoch. */
 async function trainLeNet(backend: Backend, epochs: number): Promise<{ losses: number[]; tensors: number[] }> {
   await tf.setBackend(backend);
-  setSeed(3);
+  seedAll(3);
   const model = lenet(true);
   compileClassifier(model);
   const batches = [0, 1, 2].map((b) => [

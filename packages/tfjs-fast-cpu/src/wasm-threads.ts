@@ -77,7 +77,7 @@ export async function loadWasmModule(): Promise<WasmModule> {
  * Starts the wasm backend with `threads` XNNPACK threads (1: the single-threaded SIMD module) and
  * activates it. The thread count is fixed when the module starts, so a different count disposes
  * the running backend (and every wasm tensor) and starts a new one. Threads in Node rely on
- * patches/@tensorflow+tfjs-backend-wasm+*.patch (worker scripts as files, pthreads unref'd,
+ * the threads patch (README: patches/@tensorflow+tfjs-backend-wasm+4.22.0.patch) (worker scripts as files, pthreads unref'd,
  * the half-the-cores cap lifted). Returns what actually runs, which may be fewer threads.
  */
 export async function startWasm(threads: number): Promise<WasmStart> {
