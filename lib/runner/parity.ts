@@ -263,7 +263,9 @@ const fmt = (v: number) =>
 /** A spread as "min – max (mean ± std)". */
 export function spreadText(s: Spread | null): string {
   if (!s) return '—';
-  return s.n === 1 ? fmt(s.mean) : `${fmt(s.min)} – ${fmt(s.max)} (${fmt(s.mean)} ± ${fmt(s.std)})`;
+  if (s.n === 1) return fmt(s.mean);
+  if (s.min === s.max) return `${fmt(s.min)} (all ${s.n})`;
+  return `${fmt(s.min)} – ${fmt(s.max)} (${fmt(s.mean)} ± ${fmt(s.std)})`;
 }
 
 /** The verdict cell: ✔ inside Keras's range, ≈ inside range ± 2 std, ✘ outside. */
