@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mean } from '../experiments/stats';
 import { escapeHtml } from '../notebook/display';
 import { projectPath } from '../project';
@@ -194,9 +195,18 @@ export function ensureKerasVenv(log: (line: string) => void = (l) => console.err
     encoding: 'utf8',
     env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
   });
-  if (have.status === 0 && have.stdout.trim() === '2.21.0 3.15.1') return python;
+  // The pins live in requirements-parity.txt only; installed versions must match them.
+  const pins = Object.fromEntries(
+    readFileSync(projectPath('requirements-parity.txt'), 'utf8')
+      .split('\n')
+      .map((l) => /^([\w-]+)==(\S+)/.exec(l.trim()))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => [m[1], m[2]]),
+  );
+  const wanted = `${pins['tensorflow-cpu']} ${pins.keras}`;
+  if (have.status === 0 && have.stdout.trim() === wanted) return python;
   log(
-    'Installing the Keras side (tensorflow-cpu 2.21.0, keras 3.15.1 from requirements-parity.txt) into .venv: first run only, ~600 MB.',
+    `Installing the Keras side (tensorflow-cpu ${pins['tensorflow-cpu']}, keras ${pins.keras} from requirements-parity.txt) into .venv: first run only, ~600 MB.`,
   );
   const pip = spawnSync(
     python,
