@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mean } from '../experiments/stats';
 import { escapeHtml } from '../notebook/display';
 import { projectPath } from '../project';
@@ -99,7 +100,7 @@ export const PARITY_NOTEBOOKS: ParityEntry[] = [
   },
 ];
 
-/** Recorded values as numbers by flat name: lists as name[i], objects as name.key; text is left out. */
+/** Recorded values as numbers by flat name: lists as name[i], objects as name.key; text and check results are left out. */
 export function flattenRecords(records: Record<string, unknown>, prefix = ''): Record<string, number> {
   const out: Record<string, number> = {};
   const visit = (name: string, v: unknown) => {
@@ -108,7 +109,8 @@ export function flattenRecords(records: Record<string, unknown>, prefix = ''): R
     else if (Array.isArray(v)) v.forEach((item, i) => visit(`${name}[${i}]`, item));
     else if (v && typeof v === 'object') for (const [k, item] of Object.entries(v)) visit(`${name}.${k}`, item);
   };
-  for (const [k, v] of Object.entries(records)) visit(prefix + k, v);
+  // Exercise checks (check:<id>) grade the notebook; they are no measurement to compare.
+  for (const [k, v] of Object.entries(records)) if (!k.startsWith('check:')) visit(prefix + k, v);
   return out;
 }
 
@@ -193,9 +195,18 @@ export function ensureKerasVenv(log: (line: string) => void = (l) => console.err
     encoding: 'utf8',
     env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
   });
-  if (have.status === 0 && have.stdout.trim() === '2.21.0 3.15.1') return python;
+  // The pins live in requirements-parity.txt only; installed versions must match them.
+  const pins = Object.fromEntries(
+    readFileSync(projectPath('requirements-parity.txt'), 'utf8')
+      .split('\n')
+      .map((l) => /^([\w-]+)==(\S+)/.exec(l.trim()))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => [m[1], m[2]]),
+  );
+  const wanted = `${pins['tensorflow-cpu']} ${pins.keras}`;
+  if (have.status === 0 && have.stdout.trim() === wanted) return python;
   log(
-    'Installing the Keras side (tensorflow-cpu 2.21.0, keras 3.15.1 from requirements-parity.txt) into .venv: first run only, ~600 MB.',
+    `Installing the Keras side (tensorflow-cpu ${pins['tensorflow-cpu']}, keras ${pins.keras} from requirements-parity.txt) into .venv: first run only, ~600 MB.`,
   );
   const pip = spawnSync(
     python,
@@ -262,7 +273,9 @@ const fmt = (v: number) =>
 /** A spread as "min – max (mean ± std)". */
 export function spreadText(s: Spread | null): string {
   if (!s) return '—';
-  return s.n === 1 ? fmt(s.mean) : `${fmt(s.min)} – ${fmt(s.max)} (${fmt(s.mean)} ± ${fmt(s.std)})`;
+  if (s.n === 1) return fmt(s.mean);
+  if (s.min === s.max) return `${fmt(s.min)} (all ${s.n})`;
+  return `${fmt(s.min)} – ${fmt(s.max)} (${fmt(s.mean)} ± ${fmt(s.std)})`;
 }
 
 /** The verdict cell: ✔ inside Keras's range, ≈ inside range ± 2 std, ✘ outside. */

@@ -14,14 +14,18 @@ import { NOTEBOOKS_DIR } from '../../lib/runner/collection';
 import { join } from 'node:path';
 
 test('flattenRecords names every number: lists by index, objects by key, text left out', () => {
-  assert.deepEqual(flattenRecords({ a: 1, b: [2, 3], c: { x: 4, y: [5] }, d: 'text', e: true, f: NaN }), {
-    a: 1,
-    'b[0]': 2,
-    'b[1]': 3,
-    'c.x': 4,
-    'c.y[0]': 5,
-    e: 1,
-  });
+  const check = { id: 'x', max: 2, points: 2, passed: true, message: '' };
+  assert.deepEqual(
+    flattenRecords({ a: 1, b: [2, 3], c: { x: 4, y: [5] }, d: 'text', e: true, f: NaN, 'check:x': check }),
+    {
+      a: 1,
+      'b[0]': 2,
+      'b[1]': 3,
+      'c.x': 4,
+      'c.y[0]': 5,
+      e: 1,
+    },
+  );
 });
 
 test('spreadOf: min, max, mean and the sample standard deviation', () => {
