@@ -81,3 +81,20 @@ export function parseCifar10ClassNames(text: string, name: string): string[] {
   if (names.length !== 10) throw new Error(`${name} lists ${names.length} class names; CIFAR-10 has 10.`);
   return names;
 }
+
+/** loadCifar10's counts and scaling with their defaults, checked the same way in Node and in a browser. */
+export function resolveCifar10Counts(options: { trainCount?: number; testCount?: number; scale?: boolean }): {
+  trainCount: number;
+  testCount: number;
+  scale: boolean;
+} {
+  const { trainCount = 50000, testCount = 10000, scale = true } = options;
+  for (const [name, value] of [
+    ['trainCount', trainCount],
+    ['testCount', testCount],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0)
+      throw new Error(`${name} must be a non-negative integer (got ${value}).`);
+  }
+  return { trainCount, testCount, scale };
+}

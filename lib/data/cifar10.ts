@@ -20,6 +20,7 @@ import {
   CIFAR10_RECORD_BYTES,
   Cifar10SplitBuilder,
   parseCifar10ClassNames,
+  resolveCifar10Counts,
 } from './cifar10-records';
 
 export { CIFAR10_CLASS_NAMES, CIFAR10_RECORD_BYTES } from './cifar10-records';
@@ -285,14 +286,7 @@ async function readClassNames(found: Cifar10Source, options: SourceOptions): Pro
  * full dataset comes from.
  */
 export async function loadCifar10(options: Cifar10Options = {}): Promise<Cifar10Data> {
-  const { trainCount = 50000, testCount = 10000, scale = true } = options;
-  for (const [name, value] of [
-    ['trainCount', trainCount],
-    ['testCount', testCount],
-  ] as const) {
-    if (!Number.isInteger(value) || value < 0)
-      throw new Error(`${name} must be a non-negative integer (got ${value}).`);
-  }
+  const { trainCount, testCount, scale } = resolveCifar10Counts(options);
   const found = await locateCifar10(options);
   if (found.layout.kind === 'official' && !(await isFile(path.join(found.layout.dir, MANIFEST)))) {
     // Say up front what would otherwise surface as a bare "no known checksum" on the first batch.

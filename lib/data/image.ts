@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { open, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import sharp from 'sharp';
+import { resolveImageTensorOptions } from './image-options';
 
 /** Options for loadImageTensor: the model's input size. */
 export interface ImageTensorOptions {
@@ -24,15 +25,7 @@ export interface ImageTensorOptions {
  * `cv2.imread(path, IMREAD_GRAYSCALE) / 255`. Transparent pixels become black, MNIST's background.
  */
 export async function loadImageTensor(file: string, options: ImageTensorOptions): Promise<tf.Tensor4D> {
-  const { height, width, channels = 1, scale = true, fit = 'fill' } = options;
-  for (const [name, value] of [
-    ['height', height],
-    ['width', width],
-  ] as const) {
-    if (!Number.isInteger(value) || value <= 0)
-      throw new Error(`loadImageTensor: ${name} must be a positive integer (got ${value}).`);
-  }
-  if (channels !== 1 && channels !== 3) throw new Error(`loadImageTensor: channels must be 1 or 3 (got ${channels}).`);
+  const { height, width, channels, scale, fit } = resolveImageTensorOptions(options);
   const absolute = path.resolve(file);
   let isFile = false;
   try {

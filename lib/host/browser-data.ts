@@ -4,10 +4,12 @@ import {
   CIFAR10_CLASS_NAMES,
   CIFAR10_RECORD_BYTES,
   parseCifar10ClassNames,
+  resolveCifar10Counts,
 } from '../data/cifar10-records';
 import type { Cifar10Data, Cifar10Options } from '../data/cifar10';
 import type { DatasetName, SourceOptions } from '../data/files';
 import type { ImageTensorOptions } from '../data/image';
+import { resolveImageTensorOptions } from '../data/image-options';
 import { MANIFEST, parseManifest } from '../data/manifest';
 import type { DatasetBytes } from './types';
 
@@ -153,14 +155,7 @@ function cifarLayout(names: string[]): { train: string[]; test: string[]; meta?:
  * only until the requested counts are filled.
  */
 export async function loadCifar10(options: Cifar10Options = {}): Promise<Cifar10Data> {
-  const { trainCount = 50000, testCount = 10000, scale = true } = options;
-  for (const [name, value] of [
-    ['trainCount', trainCount],
-    ['testCount', testCount],
-  ] as const) {
-    if (!Number.isInteger(value) || value < 0)
-      throw new Error(`${name} must be a non-negative integer (got ${value}).`);
-  }
+  const { trainCount, testCount, scale } = resolveCifar10Counts(options);
   const folder = folderUrl('cifar10', options);
   const layout = cifarLayout([...(await manifest(folder)).keys()]);
   if (layout.train.length === 0 && layout.test.length === 0) {
@@ -250,15 +245,7 @@ async function decode(file: string): Promise<{ url: string; bitmap: ImageBitmap;
  * differs slightly from sharp's, so resized pixels can differ a little from Node's.
  */
 export async function loadImageTensor(file: string, options: ImageTensorOptions): Promise<tf.Tensor4D> {
-  const { height, width, channels = 1, scale = true, fit = 'fill' } = options;
-  for (const [name, value] of [
-    ['height', height],
-    ['width', width],
-  ] as const) {
-    if (!Number.isInteger(value) || value <= 0)
-      throw new Error(`loadImageTensor: ${name} must be a positive integer (got ${value}).`);
-  }
-  if (channels !== 1 && channels !== 3) throw new Error(`loadImageTensor: channels must be 1 or 3 (got ${channels}).`);
+  const { height, width, channels, scale, fit } = resolveImageTensorOptions(options);
   const { bitmap } = await decode(file);
   const canvas = new OffscreenCanvas(width, height);
   const ctx = canvas.getContext('2d')!;
