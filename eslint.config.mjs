@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.venv/**', 'out/**', 'data/**', 'exercises/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.venv/**', 'out/**', 'data/**', 'exercises/**', 'lite/kernel/lib/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
