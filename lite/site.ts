@@ -19,6 +19,20 @@ export const BROWSER_MODULES = ['tfjs.js', 'bn-lab.js', 'danfojs.js'];
 /** CIFAR-10 records the default site carries (the shared subset's size): train, test. */
 export const CIFAR_SUBSET = { train: 4000, test: 1000 };
 
+/**
+ * Builds what a site is made of, from this repository: the kernel extension (with its own npm
+ * install on first use), the exercise notebooks, and the browser bundles when they are missing.
+ */
+export function buildSiteParts(root: string): void {
+  const kernel = path.join(root, 'lite', 'kernel');
+  const run = (command: string, args: string[], cwd = root) => execFileSync(command, args, { cwd, stdio: 'inherit' });
+  if (!existsSync(path.join(kernel, 'node_modules'))) run('npm', ['ci', '--no-audit', '--no-fund'], kernel);
+  run(process.execPath, [path.join(kernel, 'build.mjs')]);
+  run(process.execPath, [path.join(root, 'dist', 'scripts', 'exercises.js')]);
+  if (BROWSER_MODULES.some((f) => !existsSync(path.join(root, 'out', 'browser', f))))
+    run('npm', ['run', 'build:browser']);
+}
+
 /** What buildSite needs. */
 export interface SiteOptions {
   /** The repository root. */

@@ -1,22 +1,10 @@
 // npm run site [-- --full-cifar] [--serve [--port N]] [--no-build]: builds the JupyterLite site into
 // out/site/ (kernel extension, exercises and browser bundles first) and optionally serves it.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { projectRoot } from '../lib/project';
-import { buildSite, serveSite } from '../lite/site';
+import { buildSite, buildSiteParts, serveSite } from '../lite/site';
 
 const USAGE = 'usage: npm run site -- [--full-cifar] [--serve [--port N] [--host ADDRESS]] [--no-build]';
-
-/** Builds what the site is made of: the kernel extension (its own npm install), exercises, browser bundles. */
-function buildParts(root: string): void {
-  const kernel = path.join(root, 'lite', 'kernel');
-  const run = (command: string, args: string[], cwd = root) => execFileSync(command, args, { cwd, stdio: 'inherit' });
-  if (!existsSync(path.join(kernel, 'node_modules'))) run('npm', ['ci', '--no-audit', '--no-fund'], kernel);
-  run(process.execPath, [path.join(kernel, 'build.mjs')]);
-  run(process.execPath, [path.join(root, 'dist', 'scripts', 'exercises.js')]);
-  if (!existsSync(path.join(root, 'out', 'browser', 'bn-lab.js'))) run('npm', ['run', 'build:browser']);
-}
 
 async function main(argv: string[]): Promise<void> {
   const root = projectRoot();
@@ -38,7 +26,7 @@ async function main(argv: string[]): Promise<void> {
   if (unknown.length) throw new Error(`unknown argument ${unknown[0]}\n${USAGE}`);
   const outDir = path.join(root, 'out', 'site');
   if (!argv.includes('--no-build')) {
-    buildParts(root);
+    buildSiteParts(root);
     const data = await buildSite({ root, outDir, fullCifar: argv.includes('--full-cifar') });
     console.log(`site: ${outDir} (${data.length} data files)`);
   }
