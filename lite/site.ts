@@ -92,6 +92,7 @@ export async function buildSite(options: SiteOptions): Promise<string[]> {
         path.join(stage, 'contents'),
         `--LiteBuildConfig.federated_extensions=${extension}`,
         '--no-libarchive',
+        '--no-sourcemaps',
       ],
       // cwd: jupyter lite keeps its task database (.jupyterlite.doit.db) in the working folder.
       { stdio: ['ignore', 'inherit', 'inherit'], cwd: stage },
