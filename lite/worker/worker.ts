@@ -114,6 +114,18 @@ async function execute(id: number, code: string, sourceName: string): Promise<Ce
   }
 }
 
+// Errors outside a cell's promise (a timer's callback, a forgotten promise) still belong to the cell that is running.
+const report = (what: unknown) =>
+  post({ type: 'stream', id: currentId, name: 'stderr', text: `Uncaught ${formatArgs([what])}\n` });
+self.addEventListener('error', (event) => {
+  event.preventDefault();
+  report(event.error ?? event.message);
+});
+self.addEventListener('unhandledrejection', (event) => {
+  event.preventDefault();
+  report(event.reason);
+});
+
 scope.onmessage = async (event: MessageEvent<ToWorker>) => {
   const message = event.data;
   if (message.type === 'init') {

@@ -34,8 +34,18 @@ export async function startSite(notebooks: Record<string, Notebook>): Promise<Si
   return serveSite(outDir, 0);
 }
 
-/** Chromium with WebGL (SwiftShader) and WebGPU (SwiftShader through Vulkan), as NOTES.md lists. */
-export function launchSiteBrowser(): Promise<Browser> {
+/**
+ * Headless Chromium with WebGL on SwiftShader; with `webgpu`, also WebGPU on SwiftShader through
+ * Vulkan (the flags NOTES.md lists). Without them the page has no WebGPU adapter, as on many
+ * school machines, and bn-lab's 'auto' picks WebGL.
+ */
+export function launchSiteBrowser(options: { webgpu?: boolean } = {}): Promise<Browser> {
+  const webgpu = [
+    '--enable-unsafe-webgpu',
+    '--enable-features=Vulkan',
+    '--use-vulkan=swiftshader',
+    '--use-webgpu-adapter=swiftshader',
+  ];
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -43,10 +53,7 @@ export function launchSiteBrowser(): Promise<Browser> {
       '--no-first-run',
       '--disable-background-networking',
       '--disable-component-update',
-      '--enable-unsafe-webgpu',
-      '--enable-features=Vulkan',
-      '--use-vulkan=swiftshader',
-      '--use-webgpu-adapter=swiftshader',
+      ...(options.webgpu ? webgpu : []),
     ],
   });
 }
@@ -82,12 +89,34 @@ export async function menu(page: Page, name: string, item: string): Promise<void
 }
 
 /**
+ * Makes the window as tall as the notebook (up to 16,000 px), so JupyterLab renders every cell
+ * (it skips off-screen ones) and a screenshot shows the whole notebook.
+ */
+export async function fitViewport(page: Page): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    const height = await page.evaluate(() =>
+      Math.max(
+        0,
+        ...Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-WindowedPanel-outer')).map(
+          (el) => el.scrollHeight,
+        ),
+      ),
+    );
+    const want = Math.min(16_000, Math.max(1000, height + 200));
+    if (Math.abs((page.viewportSize()?.height ?? 0) - want) < 50) return;
+    await page.setViewportSize({ width: 1400, height: want });
+    await page.waitForTimeout(300);
+  }
+}
+
+/**
  * Waits until a run ends: every code cell has its number and none is running, or a cell failed
  * (JupyterLab stops Run All there). Returns the cells as the page shows them.
  */
 export async function waitForRun(page: Page, timeoutMs: number): Promise<CellView[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    await fitViewport(page);
     const cells = await readCells(page, LAB);
     const code = cells.filter((c) => c.kind === 'code');
     const failed =
