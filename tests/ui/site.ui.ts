@@ -295,7 +295,10 @@ describe('JupyterLite site', () => {
       { cwd: projectPath('.'), encoding: 'utf8', timeout: RUN_TIMEOUT_MS },
     );
     assert.equal(grade.status, 0, `npm run grade failed:\n${grade.stdout}\n${grade.stderr}`);
-    const [header, row] = readFileSync(join(out, 'grades.csv'), 'utf8').trim().split('\n').map((line) => line.split(','));
+    const [header, row] = readFileSync(join(out, 'grades.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(','));
     const field = (name: string) => row[header.indexOf(name)];
     assert.equal(field('exercise'), '01_lenet_mnist_bn', row.join(','));
     assert.equal(field('max'), '7', row.join(','));
