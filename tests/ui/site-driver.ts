@@ -4,7 +4,7 @@
  * cross-origin isolation headers, opens a notebook, runs it from the menus, and reads back what
  * the page shows. The lab pages are JupyterLab 4, so the JupyterLab driver's selectors apply.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
@@ -80,6 +80,35 @@ export async function openNotebook(browser: Browser, site: SiteServer, path: str
   await page.goto(`${site.url}lab/index.html?path=${encodeURIComponent(path)}`);
   await LAB.waitForIdleKernel(page, 120_000);
   return { page, errors };
+}
+
+/** Downloads the open notebook with File > Download, as a student hands it in, and returns it. */
+export async function downloadNotebook(page: Page, file: string): Promise<Notebook> {
+  const download = page.waitForEvent('download');
+  await menu(page, 'File', 'Download');
+  await (await download).saveAs(file);
+  return JSON.parse(readFileSync(file, 'utf8')) as Notebook;
+}
+
+/** The problems a downloaded notebook records: error outputs, and code cells that never ran. */
+export function notebookProblems(nb: Notebook): string[] {
+  return nb.cells.flatMap((cell, index) => {
+    if (cell.cell_type !== 'code') return [];
+    const errors = (cell.outputs ?? []).filter((o) => o.output_type === 'error');
+    return [
+      ...errors.map((o) => `cell ${index}: ${String(o.ename)}: ${String(o.evalue)}`),
+      ...(cell.execution_count == null ? [`cell ${index} did not run`] : []),
+    ];
+  });
+}
+
+/** stderr text in a downloaded notebook (library warnings a student would see), per cell. */
+export function stderrOf(nb: Notebook): string[] {
+  return nb.cells.flatMap((cell, index) =>
+    (cell.outputs ?? [])
+      .filter((o) => o.output_type === 'stream' && o.name === 'stderr')
+      .map((o) => `cell ${index}: ${[o.text].flat().join('')}`),
+  );
 }
 
 /** Runs a JupyterLab menu command by its menu and item labels. */
