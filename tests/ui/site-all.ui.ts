@@ -19,6 +19,7 @@ import {
   downloadNotebook,
   launchSiteBrowser,
   notebookProblems,
+  screenshotNotebook,
   stderrOf,
   menu,
   openNotebook,
@@ -90,7 +91,7 @@ describe('every notebook in the JupyterLite site', () => {
       const { page, errors } = await openNotebook(browser, site, `${CHECKS_FOLDER}/${notebook}`);
       await menu(page, 'Run', 'Run All Cells');
       const cells = await waitForRun(page, RUN_TIMEOUT_MS);
-      await page.screenshot({ path: join(SCREENSHOTS, `site-${notebook.slice(0, 2)}.png`), fullPage: true });
+      await screenshotNotebook(page, join(SCREENSHOTS, `site-${notebook.slice(0, 2)}.png`));
       const saved = await downloadNotebook(page, projectPath('out', 'site-test-download', notebook));
       assert.deepEqual(notebookProblems(saved), [], 'every cell ran without an error');
       const warnings = stderrOf(saved);

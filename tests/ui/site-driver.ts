@@ -118,24 +118,30 @@ export async function menu(page: Page, name: string, item: string): Promise<void
 }
 
 /**
- * Makes the window as tall as the notebook (up to 16,000 px), so JupyterLab renders every cell
- * (it skips off-screen ones) and a screenshot shows the whole notebook.
+ * Makes the window as tall as the notebook's cells (up to 16,000 px) and scrolls it to the top, so
+ * JupyterLab renders every cell (it skips off-screen ones) and a screenshot shows the whole notebook.
  */
 export async function fitViewport(page: Page): Promise<void> {
   for (let i = 0; i < 3; i++) {
-    const height = await page.evaluate(() =>
-      Math.max(
-        0,
-        ...Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-WindowedPanel-outer')).map(
-          (el) => el.scrollHeight,
-        ),
-      ),
-    );
-    const want = Math.min(16_000, Math.max(1000, height + 200));
+    // The cells' own extent: the scroller's height also holds the "scroll past the end" space.
+    const height = await page.evaluate(() => {
+      const scroller = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer');
+      if (scroller) scroller.scrollTop = 0;
+      const cells = Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-Cell'));
+      if (!cells.length) return 0;
+      return cells[cells.length - 1].getBoundingClientRect().bottom - cells[0].getBoundingClientRect().top;
+    });
+    const want = Math.min(16_000, Math.max(1000, Math.ceil(height) + 250));
     if (Math.abs((page.viewportSize()?.height ?? 0) - want) < 50) return;
     await page.setViewportSize({ width: 1400, height: want });
     await page.waitForTimeout(300);
   }
+}
+
+/** Saves a screenshot of the whole notebook. */
+export async function screenshotNotebook(page: Page, file: string): Promise<void> {
+  await fitViewport(page);
+  await page.screenshot({ path: file });
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   downloadNotebook,
   launchSiteBrowser,
   notebookProblems,
+  screenshotNotebook,
   stderrOf,
   menu,
   openNotebook,
@@ -130,7 +131,7 @@ describe('JupyterLite site', () => {
     );
     await menu(page, 'Run', 'Run All Cells');
     const cells = await waitForRun(page, RUN_TIMEOUT_MS);
-    await page.screenshot({ path: join(SCREENSHOTS, 'site-kernel.png'), fullPage: true });
+    await screenshotNotebook(page, join(SCREENSHOTS, 'site-kernel.png'));
     assert.deepEqual(
       cells.map((c) => c.executionCount),
       [1, 2, 3, 4, 5],
@@ -195,7 +196,7 @@ describe('JupyterLite site', () => {
     );
     await runOne(page, 5);
     const failing = await waitForCell(page, 5);
-    await page.screenshot({ path: join(SCREENSHOTS, 'site-interrupt.png'), fullPage: true });
+    await screenshotNotebook(page, join(SCREENSHOTS, 'site-interrupt.png'));
     assert.match(
       failing.outputs.map((o) => o.text).join('\n'),
       /RangeError: boom at line 3\s+at cell line 3: throw new RangeError/,
@@ -208,7 +209,7 @@ describe('JupyterLite site', () => {
     const progress = await watchProgress(page);
     await menu(page, 'Run', 'Run All Cells');
     const cells = await waitForRun(page, RUN_TIMEOUT_MS);
-    await page.screenshot({ path: join(SCREENSHOTS, 'site-01.png'), fullPage: true });
+    await screenshotNotebook(page, join(SCREENSHOTS, 'site-01.png'));
     const saved = await downloadNotebook(page, projectPath('out', 'site-test-download', '01_lenet_mnist_bn.ipynb'));
     assert.deepEqual(notebookProblems(saved), [], 'every cell ran without an error');
     const warnings = stderrOf(saved);
@@ -256,7 +257,7 @@ describe('JupyterLite site', () => {
     }
     await menu(page, 'Run', 'Run All Cells');
     const ran = await waitForRun(page, RUN_TIMEOUT_MS);
-    await page.screenshot({ path: join(SCREENSHOTS, 'site-exercise.png'), fullPage: true });
+    await screenshotNotebook(page, join(SCREENSHOTS, 'site-exercise.png'));
     const all = ran.flatMap((c) => c.outputs.map((o) => o.text)).join('\n');
     assert.equal((all.match(/✔ 통과/g) ?? []).length, 3, `three green checks:\n${all.slice(0, 2000)}`);
     const file = projectPath('out', 'site-test-download', 'student_01.ipynb');
