@@ -6,19 +6,23 @@
  */
 
 // Backends: native TensorFlow, WebAssembly with bn-lab's kernels, or plain JavaScript.
-export { initBackend, describeBackend } from './backend/select';
-export { benchSpeedNote } from './backend/speed';
+// Host-specific functions come from lib/host/dispatch (Node or browser, see lib/host/README.md).
+export { initBackend, describeBackend, benchSpeedNote } from './host/dispatch';
 export type { BenchFamily } from './backend/speed';
 export type { BackendName, BackendInfo } from './backend/select';
+export { convBnProbe, probeDifference, AGREEMENT_TOLERANCE } from './backend/agreement';
+export type { ProbeRun } from './backend/agreement';
 
 // Datasets (checksummed, looked up locally, downloaded when missing) and preprocessing.
 export { loadMnist } from './data/mnist';
 export type { MnistData, MnistOptions, MnistSplit, LabeledImages } from './data/mnist';
-export { loadCifar10, standardizePerChannel, CIFAR10_CLASS_NAMES } from './data/cifar10';
-export type { Cifar10Data, Cifar10Options, Standardized } from './data/cifar10';
+export { loadCifar10 } from './host/dispatch';
+export { standardizePerChannel, CIFAR10_CLASS_NAMES } from './data/cifar10-records';
+export type { Cifar10Data, Cifar10Options } from './data/cifar10';
+export type { Standardized } from './data/cifar10-records';
 export { loadIris } from './data/iris';
 export type { IrisData } from './data/iris';
-export { loadImageTensor } from './data/image';
+export { loadImageTensor } from './host/dispatch';
 export type { ImageTensorOptions } from './data/image';
 export { trainTestSplit } from './data/split';
 export type { SplitOptions } from './data/split';
@@ -42,7 +46,7 @@ export { liveCurves } from './plots/live';
 export type { LiveCurvesOptions } from './plots/live';
 export { showTable, showResults } from './notebook/table';
 export { showSummary } from './notebook/summary';
-export { showImage } from './notebook/image';
+export { showImage } from './host/dispatch';
 export { showHtml, newLiveOutput } from './notebook/display';
 export type { LiveOutput } from './notebook/display';
 export { record } from './notebook/record';

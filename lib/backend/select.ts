@@ -4,8 +4,8 @@ import { DNNL_REMEDY, loadDnnl, useDnnlKernels } from './dnnl-kernels';
 import { useFusedAdam } from './fused-adam';
 import { chooseThreads, loadWasmModule, startWasm } from './wasm-threads';
 
-/** The tfjs backends this project knows how to set up in Node, fastest first. */
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+/** The tfjs backends this project sets up: in Node tensorflow, wasm, cpu; in a browser (lib/host/browser-backend.ts) webgpu, webgl, wasm, cpu. */
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgl' | 'webgpu';
 
 /**
  * The ways this project can run tfjs, fastest first; each can be forced with BN_LAB_BACKEND or
@@ -13,7 +13,10 @@ export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
  * tfjs 'wasm' backend: `wasm-dnnl` adds the oneDNN addon's kernels (native/dnnl) to the threaded
  * module, `wasm-threads` is the threaded module alone, `wasm-1thread` the single-threaded one.
  */
-export type BackendPath = 'tensorflow' | 'wasm-dnnl' | 'wasm-threads' | 'wasm-1thread' | 'cpu';
+export type BackendPath = 'tensorflow' | 'wasm-dnnl' | 'wasm-threads' | 'wasm-1thread' | 'cpu' | BrowserOnlyPath;
+
+/** Paths that exist only in a browser (lib/host/browser-backend.ts); Node's initBackend refuses them. */
+export type BrowserOnlyPath = 'webgpu' | 'webgl';
 
 /** The chosen backend and, for notebooks and logs, why it was chosen. */
 export interface BackendInfo {
@@ -51,6 +54,8 @@ const REMEDY: Record<BackendPath, string> = {
     `and the patch in patches/ applied (\`npx patch-package\`). Or use initBackend('wasm-1thread'). ${WASM_REMEDY}`,
   'wasm-1thread': WASM_REMEDY,
   cpu: 'Reinstall @tensorflow/tfjs.',
+  webgpu: 'WebGPU runs only in a browser (the JupyterLite site).',
+  webgl: 'WebGL runs only in a browser (the JupyterLite site).',
 };
 
 const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];

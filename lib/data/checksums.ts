@@ -2,15 +2,15 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
+import { MANIFEST, parseManifest } from './manifest';
+
+export { MANIFEST, parseManifest, formatManifest } from './manifest';
 
 /** Known digests of one file (lowercase hex); a file is trusted only if one of them is known. */
 export interface Checksums {
   md5?: string;
   sha256?: string;
 }
-
-/** Name of the per-directory checksum manifest, in `sha256sum` format. */
-export const MANIFEST = 'SHA256SUMS';
 
 /** md5 and sha256 of a file's bytes. */
 export interface FileDigests {
@@ -54,27 +54,6 @@ export async function fileDigests(file: string): Promise<FileDigests> {
 /** Records digests computed elsewhere (while downloading), so the fresh file is not read again. */
 export async function rememberDigests(file: string, digests: FileDigests): Promise<void> {
   digestCache.set(await digestKey(file), Promise.resolve(digests));
-}
-
-/**
- * Parses a `sha256sum` manifest into file name -> sha256. Both text (`hash  name`) and binary
- * (`hash *name`) lines are accepted, as sha256sum writes either.
- */
-export function parseManifest(text: string): Map<string, string> {
-  const entries = new Map<string, string>();
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const m = /^([0-9a-fA-F]{64}) [ *](.+)$/.exec(line);
-    if (!m) throw new Error(`Malformed ${MANIFEST} line: "${line}" (expected "<sha256>  <file name>").`);
-    entries.set(path.normalize(m[2].replace(/^\.\//, '')), m[1].toLowerCase());
-  }
-  return entries;
-}
-
-/** Formats manifest lines the way `sha256sum` does, so users can check them with `sha256sum -c`. */
-export function formatManifest(entries: Iterable<[string, string]>): string {
-  return [...entries].map(([name, hash]) => `${hash}  ${name}\n`).join('');
 }
 
 /** Where a file's expected checksum came from. */

@@ -7,14 +7,10 @@ import {
   cacheRoot, DATASETS, downloadUrl, locateDatasetFile, namedSource, officialUrl, ownSources, SourceDir, SourceOptions,
 } from './files';
 import type { LabeledImages } from './mnist';
+import { CIFAR10_CLASS_NAMES as CIFAR10_CLASS_NAMES_LIST, CIFAR10_RECORD_BYTES, Cifar10SplitBuilder, parseCifar10ClassNames } from './cifar10-records';
 
-/** CIFAR-10's classes in label order, as the official batches.meta.txt lists them. */
-export const CIFAR10_CLASS_NAMES: readonly string[] = [
-  'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
-];
-
-/** One binary record: a label byte, then 32×32 red, green and blue planes, row-major. */
-export const CIFAR10_RECORD_BYTES = 1 + 3 * 32 * 32;
+export { CIFAR10_CLASS_NAMES, CIFAR10_RECORD_BYTES, standardizePerChannel } from './cifar10-records';
+export type { Standardized } from './cifar10-records';
 
 /** The official archive's name, and the folder it unpacks to. */
 export const CIFAR10_ARCHIVE = 'cifar-10-binary.tar.gz';
@@ -24,7 +20,6 @@ const OFFICIAL_URL = officialUrl('cifar10', CIFAR10_ARCHIVE);
 const OFFICIAL_TRAIN = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
 const OFFICIAL_TEST = 'test_batch.bin';
 const META = 'batches.meta.txt';
-const PIXELS = 32 * 32;
 
 /** Record files found in a directory: the official batches, or files named train_*.bin / test_*.bin. */
 export interface Cifar10Layout {
@@ -239,40 +234,17 @@ async function readSplit(split: 'train' | 'test', count: number, scale: boolean,
   }
   const have = sizes.reduce((a, b) => a + b, 0);
   if (count > have) throw new Error(tooManyMessage(split, count, have, found, options));
-  const images = new Float32Array(count * PIXELS * 3);
-  const labelBytes = new Uint8Array(count);
-  const k = scale ? 1 / 255 : 1;
-  let i = 0;
-  for (let f = 0; f < files.length && i < count; f++) {
-    const bytes = await readVerified(files[f], undefined, fileAdvice(found, options));
-    const take = Math.min(sizes[f], count - i);
-    for (let r = 0; r < take; r++, i++) {
-      const rec = r * CIFAR10_RECORD_BYTES;
-      const label = bytes[rec];
-      if (label > 9) throw new Error(`${files[f]}: record ${r} has label ${label}, not a class 0..9; the file is not CIFAR-10.`);
-      labelBytes[i] = label;
-      // Records store whole colour planes; tfjs wants channels last (NHWC), as Keras's load_data returns.
-      const out = i * PIXELS * 3;
-      for (let p = 0; p < PIXELS; p++) {
-        images[out + 3 * p] = bytes[rec + 1 + p] * k;
-        images[out + 3 * p + 1] = bytes[rec + 1 + PIXELS + p] * k;
-        images[out + 3 * p + 2] = bytes[rec + 1 + 2 * PIXELS + p] * k;
-      }
-    }
+  const builder = new Cifar10SplitBuilder(count, scale);
+  for (let f = 0; f < files.length && builder.filled < count; f++) {
+    builder.add(await readVerified(files[f], undefined, fileAdvice(found, options)), files[f]);
   }
-  return {
-    images: tf.tensor4d(images, [count, 32, 32, 3], 'float32'),
-    labels: tf.tensor1d(Float32Array.from(labelBytes), 'float32'),
-    labelBytes,
-  };
+  return builder.tensors();
 }
 
 async function readClassNames(found: Cifar10Source, options: SourceOptions): Promise<string[]> {
-  if (!found.layout.meta) return [...CIFAR10_CLASS_NAMES];
-  const text = (await readVerified(found.layout.meta, undefined, fileAdvice(found, options))).toString('utf8');
-  const names = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-  if (names.length !== 10) throw new Error(`${found.layout.meta} lists ${names.length} class names; CIFAR-10 has 10.`);
-  return names;
+  if (!found.layout.meta) return [...CIFAR10_CLASS_NAMES_LIST];
+  const bytes = await readVerified(found.layout.meta, undefined, fileAdvice(found, options));
+  return parseCifar10ClassNames(new TextDecoder().decode(bytes), found.layout.meta);
 }
 
 /**
@@ -304,49 +276,4 @@ export async function loadCifar10(options: Cifar10Options = {}): Promise<Cifar10
     tf.dispose([train.images, train.labels]);
     throw err;
   }
-}
-
-/** Tensors standardized with the training set's statistics, and those statistics. */
-export interface Standardized<T extends tf.Tensor> {
-  /** The training tensor first, then the others, in the order given. */
-  tensors: T[];
-  /** Per-channel mean of the training tensor. */
-  mean: number[];
-  /** Per-channel population standard deviation (numpy's np.std) of the training tensor. */
-  std: number[];
-}
-
-/**
- * Standardizes channels-last tensors with the TRAINING tensor's per-channel mean and standard
- * deviation, as seed 003 does with np.mean/np.std over axes (0, 1, 2): using the test set's own
- * statistics would leak it into preprocessing. Statistics are summed in float64 because float32
- * sums over millions of 0..255 pixels lose digits.
- */
-export function standardizePerChannel<T extends tf.Tensor>(train: T, ...others: T[]): Standardized<T> {
-  const channels = train.shape[train.rank - 1];
-  if (train.rank < 2 || train.size === 0) throw new Error(`standardizePerChannel needs a non-empty channels-last tensor (got shape [${train.shape}]).`);
-  for (const t of others) {
-    if (t.shape[t.rank - 1] !== channels) {
-      throw new Error(`standardizePerChannel: tensor of shape [${t.shape}] does not have the training set's ${channels} channels.`);
-    }
-  }
-  const values = train.dataSync();
-  const count = values.length / channels;
-  const sum = new Float64Array(channels);
-  for (let i = 0; i < values.length; i++) sum[i % channels] += values[i];
-  const mean = Array.from(sum, (s) => s / count);
-  const sq = new Float64Array(channels);
-  for (let i = 0; i < values.length; i++) {
-    const d = values[i] - mean[i % channels];
-    sq[i % channels] += d * d;
-  }
-  const std = Array.from(sq, (s) => Math.sqrt(s / count));
-  const flat = std.findIndex((s) => s === 0);
-  if (flat >= 0) throw new Error(`standardizePerChannel: channel ${flat} is constant in the training set (std 0), so it cannot be standardized.`);
-  const tensors = tf.tidy(() => {
-    const m = tf.tensor1d(mean, 'float32');
-    const s = tf.tensor1d(std, 'float32');
-    return [train, ...others].map((t) => t.sub(m).div(s) as T);
-  });
-  return { tensors, mean, std };
 }

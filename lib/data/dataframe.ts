@@ -1,12 +1,13 @@
 // danfojs declares its types only under package.json `exports`, which the Node10 resolution used
 // by tslab (and this build) ignores; naming the types' folder directly keeps notebooks type-checked.
 import type * as Danfo from 'danfojs/dist/danfojs-browser/src';
+import { host } from '../host';
 
 let loaded: typeof Danfo | undefined;
 
 /** danfo.js itself, loaded on first use (it takes seconds to load, and most notebooks never need it). */
 export function danfo(): typeof Danfo {
-  return (loaded ??= require('danfojs') as typeof Danfo);
+  return (loaded ??= host().danfo());
 }
 
 /**

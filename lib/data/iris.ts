@@ -1,5 +1,6 @@
 import { danfo, DataFrame } from './dataframe';
-import { readDatasetFile, SourceOptions } from './files';
+import { host } from '../host';
+import type { SourceOptions } from './files';
 
 /** Feature names exactly as scikit-learn's load_iris gives them (the seed selects columns by them). */
 export const IRIS_FEATURE_NAMES = ['sepal length (cm)', 'sepal width (cm)', 'petal length (cm)', 'petal width (cm)'] as const;
@@ -64,8 +65,8 @@ export function parseIrisCsv(text: string, name = 'iris.csv'): IrisTable {
  * data/, the download cache, then scikit-learn's public copy, and checks its checksum.
  */
 export async function loadIris(options: SourceOptions = {}): Promise<IrisData> {
-  const { path, bytes } = await readDatasetFile('iris', 'iris.csv', options);
-  const { data, target, targetNames } = parseIrisCsv(bytes.toString('utf8'), path);
+  const { path, bytes } = await host().readDatasetFile('iris', 'iris.csv', options);
+  const { data, target, targetNames } = parseIrisCsv(new TextDecoder().decode(bytes), path);
   if (data[0]?.length !== IRIS_FEATURE_NAMES.length) {
     throw new Error(`${path} has ${data[0]?.length ?? 0} features per row; iris has ${IRIS_FEATURE_NAMES.length}.`);
   }

@@ -1,9 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
-import { readDatasetFile, SourceOptions } from './files';
-
-const gunzipAsync = promisify(gunzip);
+import { host } from '../host';
+import type { SourceOptions } from './files';
 
 /** IDX magic numbers: two zero bytes, type 0x08 (unsigned byte), then the number of dimensions. */
 export const IDX_IMAGES_MAGIC = 2051;
@@ -97,20 +94,12 @@ function checkCount(value: number, what: string): void {
   if (!Number.isInteger(value) || value < 0) throw new Error(`${what} must be a non-negative integer (got ${value}).`);
 }
 
-async function gunzipFile(bytes: Buffer, file: string): Promise<Buffer> {
-  try {
-    return await gunzipAsync(bytes);
-  } catch (err) {
-    throw new Error(`${file}: cannot gunzip it (${(err as Error).message}); the file is truncated or not gzip data.`, { cause: err });
-  }
-}
-
 async function loadSplit(split: 'train' | 'test', count: number, pad: number, scale: boolean, options: SourceOptions): Promise<MnistSplit> {
   const files = MNIST_FILES[split];
-  const images = await readDatasetFile('mnist', files.images, options);
-  const labels = await readDatasetFile('mnist', files.labels, options);
-  const imageIdx = parseIdx(await gunzipFile(images.bytes, images.path), IDX_IMAGES_MAGIC, images.path);
-  const labelIdx = parseIdx(await gunzipFile(labels.bytes, labels.path), IDX_LABELS_MAGIC, labels.path);
+  const images = await host().readDatasetFile('mnist', files.images, options);
+  const labels = await host().readDatasetFile('mnist', files.labels, options);
+  const imageIdx = parseIdx(await host().gunzip(images.bytes, images.path), IDX_IMAGES_MAGIC, images.path);
+  const labelIdx = parseIdx(await host().gunzip(labels.bytes, labels.path), IDX_LABELS_MAGIC, labels.path);
   const [n, rows, cols] = imageIdx.dims;
   if (labelIdx.dims[0] !== n) {
     throw new Error(`${images.path} holds ${n} images but ${labels.path} holds ${labelIdx.dims[0]} labels; they must come from the same release.`);

@@ -2,10 +2,10 @@
  * Live training curves for tfjs's model.fit, in the spirit of d2l's Animator: loss and accuracy
  * redraw in place while the model trains, and the final curves stay in the saved notebook.
  */
-import { randomBytes } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
+import { randomId } from '../host';
 import { inNotebook, LiveBundleOutput, MimeBundle, newLiveBundleOutput } from '../notebook/display';
-import { RunningMean } from '../training/callbacks';
+import { RunningMean, stopOnInterrupt } from '../training/callbacks';
 import { sideBySideLayout } from './charts';
 import { chartNeedsLibrary, Figure, figureBundle, figureHtml, figureTitle, PlotlyObject } from './plotly';
 
@@ -189,7 +189,7 @@ export function liveCurves(options: LiveCurvesOptions = {}): tf.CustomCallback {
   let output: LiveBundleOutput | null = null;
   let carriesLibrary = false;
   let drawn = false;
-  const liveKey = randomBytes(6).toString('hex');
+  const liveKey = randomId(6);
 
   // Decided at the first callback, not at construction, so a callback built outside a cell is fine.
   const isLive = () => (live ??= inNotebook());
@@ -218,6 +218,7 @@ export function liveCurves(options: LiveCurvesOptions = {}): tf.CustomCallback {
 
   const callback: tf.CustomCallback = new tf.CustomCallback({
     onBatchEnd: async (_batch, logs) => {
+      checkInterrupt();
       if (!isLive()) return;
       const params = callback.params as { samples?: number; batchSize?: number; steps?: number | null } | undefined;
       const perEpoch =
@@ -235,5 +236,6 @@ export function liveCurves(options: LiveCurvesOptions = {}): tf.CustomCallback {
       if (isLive()) draw(true);
     },
   });
+  const checkInterrupt = stopOnInterrupt(callback);
   return callback;
 }

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { host, randomId } from '../host';
 import { displayMimeBundle, frontEndSession, inNotebook, MimeBundle } from '../notebook/display';
-import { svgToPngSync } from './raster';
 import { figureSvg, titleText } from './static';
 
 /** A plotly trace or layout: plain JSON, passed to Plotly.newPlot unchanged. */
@@ -31,9 +29,10 @@ let bundle: string | undefined;
  */
 export function plotlyBundle(): string {
   if (bundle === undefined) {
-    const file = require.resolve('plotly.js-basic-dist-min');
     // Inside a <script> element the text "</script" would end it early.
-    bundle = readFileSync(file, 'utf8').replace(/<\/script/gi, '<\\/script');
+    bundle = host()
+      .plotlyLibrary()
+      .replace(/<\/script/gi, '<\\/script');
   }
   return bundle;
 }
@@ -57,10 +56,13 @@ export function figureTitle(figure: Figure): string {
   return titleText(figure.layout?.title) || 'chart';
 }
 
-/** The figure's static picture as PNG, rendered in Node (no browser), synchronously. */
-export function figurePng(figure: Figure, height = DEFAULT_HEIGHT): Buffer {
+/** The figure's static picture as PNG, drawn synchronously; undefined where the host cannot draw it. */
+export function figurePng(figure: Figure, height = DEFAULT_HEIGHT): Buffer | undefined {
+  const rasterize = host().svgToPng;
+  if (!rasterize) return undefined;
   const full = completeFigure(figure, height);
-  return svgToPngSync(figureSvg(full, { width: STATIC_WIDTH, height: Number(full.layout!.height) }));
+  const png = rasterize(figureSvg(full, { width: STATIC_WIDTH, height: Number(full.layout!.height) }));
+  return Buffer.from(png.buffer, png.byteOffset, png.byteLength);
 }
 
 /** Options for figureHtml. */
@@ -83,7 +85,7 @@ export interface FigureHtmlOptions {
  * because Jupyter may render this output before the one that loads the library has run.
  */
 export function figureHtml(figure: Figure, height = DEFAULT_HEIGHT, options: FigureHtmlOptions = {}): string {
-  const id = `bnlab-${randomBytes(6).toString('hex')}`;
+  const id = `bnlab-${randomId(6)}`;
   const full = completeFigure(figure, height);
   const json = JSON.stringify(full).replace(/</g, '\\u003c');
   const title = figureTitle(figure).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { host } from '../host';
 import { newLiveOutput } from '../notebook/display';
 import { EpochProgress, formatDuration, formatLogs } from './progress';
 
@@ -31,6 +32,21 @@ export class RunningMean {
 }
 
 /**
+ * Makes `callback` stop model.fit after the current batch once the user pressed stop (a browser
+ * kernel cannot interrupt running JavaScript, so callbacks ask the host between batches); call the
+ * returned function in onBatchEnd. tfjs's CustomCallback does not keep its model, so this does.
+ */
+export function stopOnInterrupt(callback: tf.CustomCallback): () => void {
+  let model: { stopTraining: boolean } | undefined;
+  callback.setModel = (m) => {
+    model = m as unknown as { stopTraining: boolean };
+  };
+  return () => {
+    if (model && host().interrupted()) model.stopTraining = true;
+  };
+}
+
+/**
  * A Keras-style progress bar as a `model.fit` callback: `callbacks: [progressBar()]`. In a notebook
  * it redraws one output in place; headless (scripts, CI) it prints one line per epoch, so scripted
  * runs show progress as it happens.
@@ -59,6 +75,7 @@ export function progressBar(options: ProgressBarOptions | string = {}): tf.Custo
       progress = every === 'batch' ? new EpochProgress(header(epoch), steps, true) : null;
     },
     onBatchEnd: async (_batch, logs) => {
+      checkInterrupt();
       step += 1;
       progress?.update(step, running.add(logs ?? {}));
     },
@@ -72,5 +89,6 @@ export function progressBar(options: ProgressBarOptions | string = {}): tf.Custo
       console.log(`${prefix}trained ${epochs} epoch(s) in ${formatDuration((Date.now() - started) / 1000)}`);
     },
   });
+  const checkInterrupt = stopOnInterrupt(callback);
   return callback;
 }

@@ -1,0 +1,128 @@
+import * as tf from '@tensorflow/tfjs';
+import type * as Danfo from 'danfojs/dist/danfojs-browser/src';
+import { escapeHtml, showHtml } from '../notebook/display';
+import { initBrowserBackend } from './browser-backend';
+import { gunzip, imageDataUri, loadCifar10, loadImageTensor, readDatasetFile } from './browser-data';
+import { randomId } from './index';
+import type { DisplayHost, Host, MimeBundle } from './types';
+
+/** One display message to the kernel worker: Jupyter's display_data / update_display_data content. */
+export interface KernelDisplayMessage {
+  data: Record<string, string | object>;
+  metadata: object;
+  transient: { display_id?: string };
+  update: boolean;
+}
+
+/**
+ * What the JupyterLite kernel worker sets as `globalThis.__bnLabKernel` before user code runs
+ * (the contract in lib/host/README.md; the kernel extension implements the other side).
+ */
+export interface BnLabKernel {
+  /** Sends one output to the notebook (update: replace the output with transient.display_id). */
+  display(msg: KernelDisplayMessage): void;
+  /** Base URL of the site's data folder; ends with '/'. */
+  dataUrl: string;
+  /** True after the user pressed stop. */
+  interrupted(): boolean;
+}
+
+/** The kernel worker's interface, or undefined outside the bn-lab kernel. */
+export function kernel(): BnLabKernel | undefined {
+  return (globalThis as { __bnLabKernel?: BnLabKernel }).__bnLabKernel;
+}
+
+// The bundle's URL (set by a banner line in out/browser/bn-lab.js), to find plotly.js beside it.
+declare const __bnLabBundleUrl: string | undefined;
+
+function send(data: MimeBundle, displayId: string | undefined, update: boolean): boolean {
+  const k = kernel();
+  if (!k) return false;
+  k.display({ data, metadata: {}, transient: displayId ? { display_id: displayId } : {}, update });
+  return true;
+}
+
+const browserDisplay: DisplayHost = {
+  inNotebook: () => kernel() != null,
+  show: (contentType, data) => void send({ [contentType]: data }, undefined, false),
+  showBundle: (data, displayId, update = false) => send(data, displayId, update),
+  // One page per kernel worker: the page that started it.
+  frontEndSession: () => undefined,
+  newLiveOutput() {
+    if (!kernel()) return null;
+    const id = `bn-lab-${randomId(8)}`;
+    let shown = false;
+    const show = (data: MimeBundle) => {
+      send(data, id, shown);
+      shown = true;
+    };
+    return { text: (s) => show({ 'text/plain': s }), html: (s) => show({ 'text/html': s }) };
+  },
+};
+
+let plotly: string | undefined;
+
+/** plotly.js from beside the bundle, read synchronously (allowed in workers) because charts are drawn synchronously. */
+function plotlyLibrary(): string {
+  if (plotly !== undefined) return plotly;
+  const url = new URL('plotly.js', typeof __bnLabBundleUrl === 'string' ? __bnLabBundleUrl : dataUrlBase()).href;
+  const xhr = new XMLHttpRequest();
+  xhr.open('GET', url, false);
+  xhr.send();
+  if (xhr.status !== 200)
+    throw new Error(`Could not load plotly.js from ${url} (HTTP ${xhr.status}); it ships beside bn-lab.js.`);
+  return (plotly = xhr.responseText);
+}
+
+function dataUrlBase(): string {
+  return kernel()?.dataUrl ?? String(globalThis.location);
+}
+
+let danfojs: typeof Danfo | undefined;
+
+/** Gives the browser host danfo.js (the bundle's entry imports it from danfojs.js, bound to the same tfjs). */
+export function provideDanfo(module: typeof Danfo): void {
+  danfojs = module;
+}
+
+/**
+ * bn-lab in a browser's Web Worker (the JupyterLite kernel): data fetched from the site's data
+ * folder with checksums and Cache Storage, display through the kernel worker, images through
+ * createImageBitmap and OffscreenCanvas, and the webgpu, webgl, wasm and cpu backends.
+ */
+export const browserHost: Host = {
+  name: 'browser',
+  display: browserDisplay,
+  readDatasetFile,
+  gunzip,
+  loadCifar10,
+  loadImageTensor,
+  async showImage(file, width, caption) {
+    const { url, uri } = await imageDataUri(file);
+    if (!kernel()) {
+      console.log(`[image: ${url}]`);
+      return;
+    }
+    showHtml(
+      `<figure style="margin:0"><img src="${uri}" width="${width}" ` +
+        `style="image-rendering:pixelated;border:1px solid #ccc" alt="${escapeHtml(file)}">` +
+        (caption ? `<figcaption>${escapeHtml(caption)}</figcaption>` : '') +
+        `</figure>`,
+    );
+  },
+  // No svgToPng: a worker has no synchronous SVG rasterizer, so charts carry the plotly JSON and
+  // the interactive HTML only.
+  plotlyLibrary,
+  danfo() {
+    if (!danfojs)
+      throw new Error(
+        'danfo.js is not loaded: import bn-lab from out/browser/bn-lab.js, which loads danfojs.js beside it.',
+      );
+    return danfojs;
+  },
+  interrupted: () => kernel()?.interrupted() ?? false,
+  initBackend: initBrowserBackend,
+  describeBackend: (info) => `tfjs ${tf.version_core}, backend ${info.name}: ${info.summary} (${info.reason})`,
+  benchSpeedNote: (info) =>
+    `브라우저에서는 학습 속도를 재지 않습니다(\`npm run bench\`는 Node에서만 잽니다). 지금은 ${info.summary}에서 학습합니다.`,
+};

@@ -1,0 +1,392 @@
+/**
+ * bn-lab's browser bundle (npm run build:browser) in headless Chromium: the bundle runs in a module
+ * Web Worker with a fake `__bnLabKernel` (the contract in lib/host/README.md), served with the site's
+ * data folder from a local HTTP server. Checks data loading through fetch with checksums, display
+ * messages from progress bars, charts and record(), stopping a fit, and that a conv+BN model trains
+ * to the same numbers on cpu, wasm, webgl and webgpu (SwiftShader).
+ */
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { extname, join, normalize } from 'node:path';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { Browser, chromium, Page } from 'playwright-core';
+import { loadMnist } from '../../lib/data/mnist';
+import { loadCifar10 } from '../../lib/data/cifar10';
+import { loadImageTensor } from '../../lib/data/image';
+import { siteDataFiles, SiteDataFile } from '../../lib/host/node-site-data';
+import { CHROMIUM } from '../helpers/browser';
+
+const root = join(__dirname, '..', '..', '..');
+const outDir = join(root, 'out', 'browser');
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.html': 'text/html',
+};
+
+// The worker: installs the fake kernel, imports the bundle, and runs tasks the page forwards.
+const WORKER = `
+const messages = [];
+let stop = false;
+globalThis.__bnLabKernel = {
+  display: (msg) => messages.push(JSON.parse(JSON.stringify(msg))),
+  dataUrl: new URL('/data/', location.href).href,
+  interrupted: () => stop,
+};
+const bn = await import('/browser/bn-lab.js');
+const tf = await import('/browser/tfjs.js');
+const sum = (t) => t.sum().dataSync()[0];
+const fitModel = () => {
+  const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: 'softmax' })] });
+  model.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  return model;
+};
+const tasks = {
+  async names() {
+    return Object.keys(bn);
+  },
+  async mnist() {
+    await bn.initBackend('cpu');
+    const d = await bn.loadMnist({ trainCount: 100, testCount: 50 });
+    const again = await bn.loadMnist({ trainCount: 100, testCount: 50 });
+    const cached = await (await caches.open('bn-lab-data-v1')).keys();
+    return { shape: d.train.images.shape, pixelSum: sum(d.train.images), labels: Array.from(d.test.labelBytes),
+      againSum: sum(again.train.images), cached: cached.map((r) => new URL(r.url).pathname).sort() };
+  },
+  async badChecksum() {
+    try { await bn.loadIris({ dir: 'bad' }); return 'no error'; } catch (e) { return e.message; }
+  },
+  async iris() {
+    const iris = await bn.loadIris();
+    return { rows: iris.data.length, columns: iris.frame.columns, shape: iris.frame.shape, target: iris.target.slice(0, 3) };
+  },
+  async cifar() {
+    const c = await bn.loadCifar10({ trainCount: 20, testCount: 10 });
+    return { shape: c.train.images.shape, pixelSum: sum(c.train.images), labels: Array.from(c.test.labelBytes), classNames: c.classNames };
+  },
+  async image() {
+    const t = await bn.loadImageTensor('../data/2.png', { height: 32, width: 32 });
+    return Array.from(t.dataSync());
+  },
+  async fit() {
+    messages.length = 0;
+    const model = fitModel();
+    const x = tf.randomNormal([64, 4]);
+    const y = tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 3));
+    const h = await model.fit(x, y, { epochs: 2, batchSize: 16, callbacks: [bn.progressBar(), bn.liveCurves({ minIntervalMs: 0 })] });
+    return { epochs: h.epoch.length, messages: messages.splice(0) };
+  },
+  async stop() {
+    const model = fitModel();
+    const x = tf.randomNormal([64, 4]);
+    const y = tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 3));
+    let batches = 0;
+    const pressStop = new tf.CustomCallback({ onBatchEnd: async () => { if (++batches === 2) stop = true; } });
+    const h = await model.fit(x, y, { epochs: 10, batchSize: 16, callbacks: [pressStop, bn.progressBar({ every: 'epoch' })] });
+    stop = false;
+    messages.length = 0;
+    return { epochs: h.epoch.length, batches };
+  },
+  async chart() {
+    messages.length = 0;
+    bn.plotMetric({ run: [1, 0.5, 0.25] }, 'loss');
+    bn.showTable({ columns: ['a'], values: [[1]] });
+    return messages.splice(0);
+  },
+  async record() {
+    messages.length = 0;
+    bn.record('testAccuracy', 0.75);
+    return messages.splice(0);
+  },
+  async sabotage() {
+    // webgpu's Relu made leaky: it still runs, but trains to other numbers, so auto must pass it by.
+    const leaky = tf.getKernel('LeakyRelu', 'webgpu');
+    tf.unregisterKernel('Relu', 'webgpu');
+    tf.registerKernel({ kernelName: 'Relu', backendName: 'webgpu',
+      kernelFunc: ({ inputs, backend }) => leaky.kernelFunc({ inputs, backend, attrs: { alpha: 0.5 } }) });
+    const wasm = await bn.initBackend('wasm');
+    const info = await bn.initBackend('auto');
+    return {
+      wasm: [wasm.path, bn.describeBackend(wasm)], name: info.name, reason: info.reason };
+  },
+  async agreement() {
+    const runs = [];
+    for (const b of ['cpu', 'wasm', 'webgl', 'webgpu']) runs.push(await bn.convBnProbe(b));
+    const wasm = await bn.initBackend('wasm');
+    const info = await bn.initBackend('auto');
+    return {
+      wasm: [wasm.path, bn.describeBackend(wasm)], runs, diffs: runs.map((r) => bn.probeDifference(r, runs[0])), tolerance: bn.AGREEMENT_TOLERANCE,
+      describe: bn.describeBackend(info), note: bn.benchSpeedNote(info, 'lenet') };
+  },
+};
+self.onmessage = async (e) => {
+  try { postMessage({ id: e.data.id, result: await tasks[e.data.task]() }); }
+  catch (err) { postMessage({ id: e.data.id, error: String(err && err.stack || err) }); }
+};
+postMessage({ ready: true });
+`;
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>bn-lab worker</title><script>
+// One worker per name, as one kernel each; tasks run in the named worker.
+const workers = new Map(); const waiting = new Map(); let next = 0;
+function start(name) {
+  const worker = new Worker('/worker.js', { type: 'module', name });
+  const ready = new Promise((resolve, reject) => {
+    worker.onerror = (e) => reject(new Error('worker: ' + e.message));
+    worker.onmessage = (e) => {
+      if (e.data.ready) return resolve(worker);
+      const w = waiting.get(e.data.id); waiting.delete(e.data.id);
+      if (e.data.error) w.reject(new Error(e.data.error)); else w.resolve(e.data.result);
+    };
+  });
+  workers.set(name, ready);
+  return ready;
+}
+window.workerReady = start('main').then(() => true);
+window.run = async (task, name = 'main') => {
+  const worker = await (workers.get(name) ?? start(name));
+  return new Promise((resolve, reject) => { const id = next++; waiting.set(id, { resolve, reject }); worker.postMessage({ id, task }); });
+};
+</script>`;
+
+let server: Server;
+let browser: Browser;
+let page: Page;
+let base: string;
+let data: Map<string, SiteDataFile>;
+
+function serve(): Promise<string> {
+  server = createServer((req, res) => {
+    const url = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const send = (type: string, body: string) => res.writeHead(200, { 'content-type': type }).end(body);
+    if (url === '/') return send('text/html', PAGE);
+    if (url === '/worker.js') return send('text/javascript', WORKER);
+    // A folder whose manifest disagrees with its file: the loader must refuse it.
+    if (url === '/data/bad/SHA256SUMS') return send('text/plain', `${'0'.repeat(64)}  iris.csv\n`);
+    if (url === '/data/bad/iris.csv')
+      return createReadStream(data.get('iris/iris.csv')!.file!).pipe(res.writeHead(200));
+    if (url.startsWith('/data/')) {
+      const entry = data.get(url.slice('/data/'.length));
+      if (entry?.text !== undefined) return send('text/plain', entry.text);
+      if (entry?.file)
+        return createReadStream(entry.file).pipe(
+          res.writeHead(200, { 'content-type': TYPES[extname(entry.file)] ?? 'application/octet-stream' }),
+        );
+    }
+    if (url.startsWith('/browser/')) {
+      const file = join(outDir, normalize(url.slice('/browser/'.length)));
+      if (file.startsWith(outDir) && existsSync(file) && statSync(file).isFile()) {
+        return createReadStream(file).pipe(
+          res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }),
+        );
+      }
+    }
+    res.writeHead(404).end('not found');
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`)),
+  );
+}
+
+before(async () => {
+  execFileSync(process.execPath, [join(root, 'dist', 'scripts', 'build-browser.js')], { stdio: 'inherit' });
+  data = await siteDataFiles();
+  base = await serve();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--enable-unsafe-webgpu',
+      '--enable-features=Vulkan',
+      '--use-vulkan=swiftshader',
+      '--use-webgpu-adapter=swiftshader',
+    ],
+  });
+  page = await browser.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') console.error(`browser: ${m.text()}`);
+  });
+  await page.goto(base);
+  await page.evaluate(() => (window as unknown as { workerReady: Promise<boolean> }).workerReady);
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+const run = <T>(task: string, worker = 'main'): Promise<T> =>
+  page.evaluate(
+    ([t, w]) => (window as unknown as { run(t: string, w: string): Promise<unknown> }).run(t, w),
+    [task, worker],
+  ) as Promise<T>;
+
+type Message = { data: Record<string, unknown>; metadata: object; transient: { display_id?: string }; update: boolean };
+
+test('every name notebooks 01-07 import from bn-lab is exported by the browser bundle', async () => {
+  const index = readFileSync(join(root, 'lib', 'index.ts'), 'utf8');
+  const typeOnly = new Set(
+    [...index.matchAll(/export type \{([^}]*)\}/g)].flatMap((m) => m[1].split(',').map((n) => n.trim())),
+  );
+  const wanted = new Set<string>();
+  for (const name of readdirSync(join(root, 'notebooks')).filter((n) => /^0[1-7].*\.ipynb$/.test(n))) {
+    const notebook = JSON.parse(readFileSync(join(root, 'notebooks', name), 'utf8')) as {
+      cells: { cell_type: string; source: string[] }[];
+    };
+    const code = notebook.cells
+      .filter((c) => c.cell_type === 'code')
+      .map((c) => c.source.join(''))
+      .join('\n');
+    for (const m of code.matchAll(/import\s*\{([^}]*)\}\s*from\s*'bn-lab'/g)) {
+      for (const n of m[1]
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean))
+        if (!typeOnly.has(n)) wanted.add(n);
+    }
+  }
+  assert.ok(wanted.size > 40, `found ${wanted.size} names`);
+  const exported = new Set(await run<string[]>('names'));
+  assert.deepEqual(
+    [...wanted].filter((n) => !exported.has(n)),
+    [],
+  );
+});
+
+test('loadMnist fetches the official files, verifies them and caches them; the pixels match Node', async () => {
+  const got = await run<{ shape: number[]; pixelSum: number; labels: number[]; againSum: number; cached: string[] }>(
+    'mnist',
+  );
+  const node = await loadMnist({ trainCount: 100, testCount: 50 });
+  assert.deepEqual(got.shape, [100, 32, 32, 1]);
+  assert.deepEqual(got.labels, Array.from(node.test.labelBytes));
+  assert.ok(Math.abs(got.pixelSum - node.train.images.sum().dataSync()[0]) < 1e-2, `${got.pixelSum}`);
+  assert.equal(got.againSum, got.pixelSum);
+  assert.deepEqual(got.cached, [
+    '/data/mnist/t10k-images-idx3-ubyte.gz',
+    '/data/mnist/t10k-labels-idx1-ubyte.gz',
+    '/data/mnist/train-images-idx3-ubyte.gz',
+    '/data/mnist/train-labels-idx1-ubyte.gz',
+  ]);
+  tf.dispose(node as unknown as tf.TensorContainer);
+});
+
+test('a file whose bytes differ from its SHA256SUMS is refused with the URL and the fix', async () => {
+  const message = await run<string>('badChecksum');
+  assert.match(message, /\/data\/bad\/iris\.csv failed its checksum: sha256 f13ffa8f.*says 0{64}/);
+});
+
+test('loadIris builds a danfo DataFrame on the shared tfjs; loadCifar10 reads the record files like Node', async () => {
+  const iris = await run<{ rows: number; columns: string[]; shape: number[]; target: number[] }>('iris');
+  assert.equal(iris.rows, 150);
+  assert.deepEqual(iris.shape, [150, 4]);
+  assert.equal(iris.columns[0], 'sepal length (cm)');
+  const cifar = await run<{ shape: number[]; pixelSum: number; labels: number[]; classNames: string[] }>('cifar');
+  const node = await loadCifar10({ trainCount: 20, testCount: 10 });
+  assert.deepEqual(cifar.shape, [20, 32, 32, 3]);
+  assert.deepEqual(cifar.labels, Array.from(node.test.labelBytes));
+  assert.ok(Math.abs(cifar.pixelSum - node.train.images.sum().dataSync()[0]) < 1e-2);
+  assert.equal(cifar.classNames[9], 'truck');
+});
+
+test('loadImageTensor decodes 2.png like sharp does in Node', async () => {
+  const got = await run<number[]>('image');
+  const node = Array.from((await loadImageTensor(join(root, 'data', '2.png'), { height: 32, width: 32 })).dataSync());
+  const maxDiff = Math.max(...got.map((v, i) => Math.abs(v - node[i])));
+  console.log(`loadImageTensor browser vs sharp: max pixel difference ${maxDiff.toFixed(4)}`);
+  assert.ok(maxDiff <= 2 / 255, `max difference ${maxDiff}`);
+});
+
+test('progressBar and liveCurves emit display messages and in-place updates', async () => {
+  const { epochs, messages } = await run<{ epochs: number; messages: Message[] }>('fit');
+  assert.equal(epochs, 2);
+  const ids = new Set(messages.map((m) => m.transient.display_id));
+  assert.ok(ids.size >= 2, 'a progress output and a chart output');
+  for (const id of ids) {
+    const mine = messages.filter((m) => m.transient.display_id === id);
+    assert.equal(mine[0].update, false, 'each output is first displayed');
+    assert.ok(
+      mine.slice(1).every((m) => m.update),
+      'then updated in place',
+    );
+  }
+  assert.ok(messages.some((m) => String(m.data['text/plain']).includes('Epoch 2/2')));
+  const charts = messages.filter((m) => String(m.data['text/html'] ?? '').includes('Plotly.newPlot'));
+  const first = String(charts[0].data['text/html']);
+  assert.ok(
+    first.includes('if (!window.Plotly)') && first.length > 1e6,
+    "the kernel's first chart embeds plotly.js (read beside bn-lab.js)",
+  );
+  const final = messages.filter((m) => m.data['application/vnd.plotly.v1+json']).at(-1)!;
+  assert.ok(final.update && String(final.data['text/html']).includes('Plotly.newPlot'));
+});
+
+test('pressing stop (interrupted() turning true) stops model.fit after the current batch', async () => {
+  const { epochs, batches } = await run<{ epochs: number; batches: number }>('stop');
+  assert.equal(batches, 2);
+  assert.equal(epochs, 1);
+});
+
+test('a chart is one bundle with plotly JSON and interactive HTML; record() emits scrapbook data', async () => {
+  const [chart, table] = await run<Message[]>('chart');
+  const plotly = chart.data['application/vnd.plotly.v1+json'] as { data: { y: number[] }[] };
+  assert.deepEqual(plotly.data[0].y, [1, 0.5, 0.25]);
+  const html = String(chart.data['text/html']);
+  assert.ok(
+    html.includes('Plotly.newPlot') && !html.includes('if (!window.Plotly)'),
+    'plotly.js is embedded once per kernel, not again',
+  );
+  assert.equal(chart.data['image/png'], undefined, 'no static picture in the browser');
+  assert.match(String(table.data['text/html']), /<table/);
+  const [recorded] = await run<Message[]>('record');
+  assert.deepEqual(recorded.data, {
+    'application/scrapbook.scrap.json+json': { name: 'testAccuracy', data: 0.75, encoder: 'json', version: 1 },
+  });
+});
+
+test('a conv+BN model trains to the same losses and moving statistics on cpu, wasm, webgl and webgpu', async () => {
+  type Run = { backend: string; losses: number[]; movingMean: number[]; movingVariance: number[] };
+  const got = await run<{
+    runs: Run[];
+    diffs: number[];
+    tolerance: number;
+    describe: string;
+    note: string;
+    wasm: string[];
+  }>('agreement');
+  console.log('backend | losses (5 SGD steps) | moving variance[0] | max rel. diff vs cpu');
+  got.runs.forEach((r, i) =>
+    console.log(
+      `${r.backend.padEnd(6)} | ${r.losses.map((l) => l.toFixed(6)).join(' ')} | ${r.movingVariance[0].toFixed(6)} | ${got.diffs[i].toExponential(2)}`,
+    ),
+  );
+  console.log(`initBackend('auto'): ${got.describe}`);
+  assert.deepEqual(
+    got.runs.map((r) => r.backend),
+    ['cpu', 'wasm', 'webgl', 'webgpu'],
+  );
+  assert.ok(got.runs[0].losses[4] < got.runs[0].losses[0], 'the probe model learns');
+  for (const d of got.diffs) assert.ok(d <= got.tolerance, `difference ${d}`);
+  assert.match(got.describe, /backend webgpu: webgpu \(.+\)/);
+  assert.match(got.note, /브라우저/);
+  // Not cross-origin isolated here, so no SharedArrayBuffer and one wasm thread.
+  assert.equal(got.wasm[0], 'wasm-1thread');
+  assert.match(got.wasm[1], /backend wasm: wasm \(SIMD, 1 thread\)/);
+});
+
+test("initBackend('auto') passes by a GPU backend that trains to other numbers than cpu", async () => {
+  const got = await run<{ name: string; reason: string }>('sabotage', 'sabotaged');
+  console.log(`sabotaged webgpu: ${got.reason}`);
+  assert.equal(got.name, 'webgl');
+  assert.match(
+    got.reason,
+    /webgpu: a conv\+BN training probe differs from cpu by [\d.e+-]+ \(tolerance 0\.001\), so webgl: webgl trains/,
+  );
+});
