@@ -20,8 +20,8 @@ export const BROWSER_MODULES = ['tfjs.js', 'bn-lab.js', 'danfojs.js'];
 export const CIFAR_SUBSET = { train: 4000, test: 1000 };
 
 /**
- * Builds what a site is made of, from this repository: the kernel extension (with its own npm
- * install on first use), the exercise notebooks, and the browser bundles when they are missing.
+ * Builds what a site is made of, from this repository (after tsc): the kernel extension (with its
+ * own npm install on first use), the exercise notebooks, and the browser bundles (npm run build:browser).
  */
 export function buildSiteParts(root: string): void {
   const kernel = path.join(root, 'lite', 'kernel');
@@ -29,8 +29,8 @@ export function buildSiteParts(root: string): void {
   if (!existsSync(path.join(kernel, 'node_modules'))) run('npm', ['ci', '--no-audit', '--no-fund'], kernel);
   run(process.execPath, [path.join(kernel, 'build.mjs')]);
   run(process.execPath, [path.join(root, 'dist', 'scripts', 'exercises.js')]);
-  if (BROWSER_MODULES.some((f) => !existsSync(path.join(root, 'out', 'browser', f))))
-    run('npm', ['run', 'build:browser']);
+  // Always: bundles older than lib/ would teach with yesterday's code.
+  run(process.execPath, [path.join(root, 'dist', 'scripts', 'build-browser.js')]);
 }
 
 /** What buildSite needs. */
