@@ -14,6 +14,7 @@ export default tseslint.config(
       'out/**',
       'data/**',
       'exercises/**',
+      'lite/kernel/lib/**',
     ],
   },
   js.configs.recommended,
