@@ -136,6 +136,9 @@ export function bwrapArgv(argv: string[], o: IsolationOptions): string[] {
     shown.add(full);
     args.push('--ro-bind', full, full);
   };
+  // The private /tmp first: a checkout that itself lies under /tmp (a CI clone) is then bound on top
+  // of it, not hidden by it. Mount points for it are made as empty folders in this private /tmp.
+  args.push('--bind', o.sandbox.tmpDir, '/tmp');
   SYSTEM.forEach(ro);
   // The interpreters may live outside /usr (pyenv, nvm): show their installation folders.
   ro(dirname(dirname(process.execPath)));
@@ -154,7 +157,7 @@ export function bwrapArgv(argv: string[], o: IsolationOptions): string[] {
     if (o.sandbox.dir.startsWith(full + '/') || full.startsWith(o.sandbox.dir)) continue;
     args.push('--tmpfs', full);
   }
-  args.push('--bind', o.sandbox.dir, o.sandbox.dir, '--bind', o.sandbox.tmpDir, '/tmp');
+  args.push('--bind', o.sandbox.dir, o.sandbox.dir);
   // The sandbox's root (where mount points were made) is read-only too: writes go nowhere unseen.
   args.push('--remount-ro', '/');
   args.push(
@@ -184,11 +187,14 @@ export function bwrapArgv(argv: string[], o: IsolationOptions): string[] {
 /** The files a run left in its private /tmp (paths as the submission saw them). */
 export function filesLeftIn(tmpDir: string): string[] {
   const found: string[] = [];
+  // A checkout under /tmp has its shown files bound over empty placeholders made in this folder.
+  const placeholders = new Set(PROJECT_SHOWN.map((p) => join(ROOT, p)));
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
+      const seen = '/tmp/' + relative(tmpDir, p);
       if (e.isDirectory()) walk(p);
-      else found.push('/tmp/' + relative(tmpDir, p));
+      else if (!placeholders.has(seen)) found.push(seen);
     }
   };
   if (existsSync(tmpDir)) walk(tmpDir);

@@ -63,6 +63,8 @@ async function summarize(name: BrowserBackend): Promise<string> {
 async function load(name: BrowserBackend): Promise<Probe> {
   if (tf.findBackendFactory(name) == null) return { ok: false, why: 'not registered in this tfjs bundle', summary: '' };
   try {
+    // Asking first keeps tfjs from printing a failed initialisation's stack trace into the first cell.
+    if (name === 'webgpu' && !(await hasWebgpuAdapter())) return { ok: false, why: 'no WebGPU adapter', summary: '' };
     if (GPU.includes(name)) {
       const reference = await (cpuRun ??= convBnProbe('cpu'));
       const run = await convBnProbe(name);
@@ -76,6 +78,13 @@ async function load(name: BrowserBackend): Promise<Probe> {
       }
       if (!(await tf.setBackend(name))) throw new Error('setBackend failed');
       await tf.ready();
+      if (!syncReadWorks()) {
+        return {
+          ok: false,
+          why: 'synchronous reads (dataSync), which the notebooks use, give wrong values',
+          summary: '',
+        };
+      }
       return {
         ok: true,
         why: `${name} trains a conv+BN probe like cpu (max relative difference ${diff.toExponential(1)})`,
@@ -91,6 +100,28 @@ async function load(name: BrowserBackend): Promise<Probe> {
     };
   } catch (e) {
     return { ok: false, why: `failed to start (${firstLine(e)})`, summary: '' };
+  }
+}
+
+async function hasWebgpuAdapter(): Promise<boolean> {
+  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  try {
+    return (await gpu?.requestAdapter()) != null;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether dataSync on the active backend returns what was computed: WebGPU in a Worker can answer
+ * zeros (with only a console warning), and every notebook reads results synchronously.
+ */
+function syncReadWorks(): boolean {
+  const t = tf.tidy(() => tf.tensor1d([1, 2, 3]).square().sum());
+  try {
+    return t.dataSync()[0] === 14;
+  } finally {
+    t.dispose();
   }
 }
 
