@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { host } from '../host';
 
 /** What a few training steps of the probe model gave on one backend. */
 export interface ProbeRun {
@@ -29,6 +30,8 @@ function lcg(seed: number): () => number {
  * untouched).
  */
 export async function convBnProbe(backend: string, steps = 5): Promise<ProbeRun> {
+  // The host, set up on first use, registers what its backends lack (wasm's conv gradients).
+  host();
   if (!(await tf.setBackend(backend))) throw new Error(`the ${backend} backend failed to initialise`);
   await tf.ready();
   const next = lcg(42);

@@ -111,6 +111,7 @@ export interface IsolationOptions {
 const PROJECT_SHOWN = [
   'package.json',
   'node_modules',
+  'packages',
   'dist',
   'data',
   '.venv',
