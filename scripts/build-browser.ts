@@ -11,8 +11,9 @@ import { build, Plugin } from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeSiteData } from '../lib/host/node-site-data';
+import { projectPath } from '../lib/project';
 
-const root = resolve(__dirname, '..', '..');
+const root = projectPath();
 const out = join(root, 'out', 'browser');
 
 /** Node-only modules that must never reach the browser bundle: a clear build error instead of a runtime one. */

@@ -6,8 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { projectPath } from '../project';
 
-const ROOT = resolve(__dirname, '..', '..', '..');
+const ROOT = projectPath();
 
 /** Where sandboxes are made: inside the project, so module resolution matches notebooks/ exactly. */
 export const SANDBOX_BASE = join(ROOT, 'out', '.grading');

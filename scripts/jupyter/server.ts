@@ -11,12 +11,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { findJupyterPython, JUPYTER_HELP } from '../../lib/runner/python';
+import { projectPath } from '../../lib/project';
 
 /** Which front end to start. */
 export type Frontend = 'lab' | 'notebook';
 
 /** The project's root (this file compiles to dist/scripts/jupyter/). */
-export const PROJECT_ROOT = resolve(__dirname, '..', '..', '..');
+export const PROJECT_ROOT = projectPath();
 
 /** The dataset variables passed to the server (and so to its kernels). */
 export const DATA_ENV_VARS = ['BN_LAB_MNIST_DIR', 'BN_LAB_CIFAR10_DIR', 'BN_LAB_IRIS_DIR'];
