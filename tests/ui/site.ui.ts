@@ -110,13 +110,14 @@ before(async () => {
   const nb1 = readNotebook(projectPath('notebooks', '01_lenet_mnist_bn.ipynb'));
   // The student version as `npm run exercises` makes it (exercises/ is generated, not in git).
   const exercise = makeExercise(nb1, projectPath('notebooks', '01_lenet_mnist_bn.ipynb'));
-  exerciseSources = exercise.cells.map((c) => [c.source].flat().join(''));
+  const served = injectParameters(exercise, SMALL);
+  exerciseSources = served.cells.map((c) => [c.source].flat().join(''));
   site = await startSite({
     'kernel.ipynb': notebook(KERNEL_CELLS),
     'interrupt.ipynb': notebook(INTERRUPT_CELLS),
     'webgpu.ipynb': notebook(WEBGPU_CELLS),
     '01_lenet_mnist_bn.ipynb': injectParameters(nb1, SMALL),
-    'exercise_01.ipynb': injectParameters(exercise, SMALL),
+    'exercise_01.ipynb': served,
   });
   browser = await launchSiteBrowser();
 });
