@@ -109,7 +109,7 @@ before(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const nb1 = readNotebook(projectPath('notebooks', '01_lenet_mnist_bn.ipynb'));
   // The student version as `npm run exercises` makes it (exercises/ is generated, not in git).
-  const exercise = makeExercise(nb1, projectPath('notebooks', '01_lenet_mnist_bn.ipynb'));
+  const exercise = makeExercise(nb1, '01_lenet_mnist_bn');
   const served = injectParameters(exercise, SMALL);
   exerciseSources = served.cells.map((c) => [c.source].flat().join(''));
   site = await startSite({
