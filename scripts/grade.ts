@@ -23,7 +23,7 @@ Options:
   --memory MB           heap limit of each kernel (default 2048)
   --notebooks DIR       instructor notebooks with the checks (default notebooks)
   --out DIR             where the gradebook goes (default out/grades)
-  --max-cell-output B   bytes of output kept per cell (default 1000000)
+  --max-cell-output B   bytes of output kept per cell (default 2000000)
   --max-output B        bytes of output kept per submission (default 5000000)
   --no-sandbox          grade without bubblewrap: submissions run with YOUR rights, can read and
                         write your files and use the network (see README, "Using it in class")

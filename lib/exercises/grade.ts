@@ -56,8 +56,11 @@ export interface GradeOptions {
   maxOutputBytes?: number;
 }
 
-/** Default output caps: a cell's and a whole submission's outputs, in bytes. */
-export const DEFAULT_MAX_CELL_OUTPUT = 1_000_000;
+/**
+ * Default output caps: a cell's and a whole submission's outputs, in bytes. 2 MB per cell because a
+ * notebook's first chart carries plotly.js (about 1.2 MB), which an honest cell must keep.
+ */
+export const DEFAULT_MAX_CELL_OUTPUT = 2_000_000;
 export const DEFAULT_MAX_OUTPUT = 5_000_000;
 /** The grading log kept per submission (the kernel's own stdout and stderr go there too). */
 const MAX_LOG = 1_000_000;
