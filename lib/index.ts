@@ -78,7 +78,7 @@ export {
   expectTensorClose,
   expectLoss,
   expectAccuracyMetric,
-  recordFitCalls,
+  recordTraining,
   expectSameWeights,
 } from './exercises/expect';
-export type { FitCall } from './exercises/expect';
+export type { TrainingRun } from './exercises/expect';

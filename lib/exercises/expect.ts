@@ -4,6 +4,7 @@
  * fix it without reading the check's code.
  */
 import * as tf from '@tensorflow/tfjs';
+import { seededDraws } from '../training/seed';
 import { fail } from './check';
 
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : Math.abs(v) >= 0.01 ? v.toFixed(4) : v.toExponential(2));
@@ -231,38 +232,78 @@ export function expectAccuracyMetric(model: tf.LayersModel, x: tf.Tensor, y: tf.
   }
 }
 
-/** One `fit` call seen by recordFitCalls: the weights it started from and the options it got. */
-export interface FitCall {
+/** One `model.fit` seen by recordTraining: the weights it started from and how it trained. */
+export interface TrainingRun {
   initialWeights: Float32Array[];
-  options: Record<string, unknown>;
+  epochs: number;
+  batchSize: number;
+  samples: number;
+  /**
+   * Whether fit reordered the samples each epoch: tf.util.shuffle draws once per sample from
+   * Math.random, so it did if setSeed's generator gave at least that many numbers meanwhile.
+   * Undefined when Math.random is not setSeed's generator.
+   */
+  shuffled: boolean | undefined;
 }
 
+let recording: TrainingRun[] | undefined;
+
+/** A fit callback that tfjs creates for every fit (registerCallbackConstructor); it records only inside recordTraining. */
+class TrainingRecorder extends tf.Callback {
+  private run: TrainingRun | undefined;
+  private drawsAtStart: number | undefined;
+  private epochsRun = 0;
+
+  override async onTrainBegin(): Promise<void> {
+    if (!recording) return;
+    const { epochs, batchSize, samples } = this.params as { epochs: number; batchSize: number; samples: number };
+    this.run = {
+      initialWeights: this.model.getWeights().map((w) => w.dataSync().slice() as Float32Array),
+      epochs,
+      batchSize,
+      samples,
+      shuffled: undefined,
+    };
+    this.drawsAtStart = seededDraws();
+    recording.push(this.run);
+  }
+
+  override async onEpochEnd(): Promise<void> {
+    this.epochsRun++;
+  }
+
+  override async onTrainEnd(): Promise<void> {
+    const now = seededDraws();
+    if (this.run && now !== undefined && this.drawsAtStart !== undefined)
+      this.run.shuffled = now - this.drawsAtStart >= this.run.samples * Math.max(this.epochsRun, 1);
+  }
+}
+
+let recorderRegistered = false;
+
 /**
- * Runs `fn` and returns every `model.fit` call made meanwhile, with a copy of the model's weights
- * just before training and the fit options. Lets a check ask "did both runs start from the same
- * weights, and what differed?" without changing the student's code.
+ * Runs `fn` and returns every `model.fit` made meanwhile: the model's weights just before training,
+ * its epochs, batch size and sample count, and whether it shuffled. Lets a check ask "did both runs
+ * start from the same weights, and what differed?" without changing the student's code or tfjs.
  */
-export async function recordFitCalls(fn: () => unknown): Promise<FitCall[]> {
-  const proto = tf.LayersModel.prototype;
-  const original = proto.fit;
-  const calls: FitCall[] = [];
-  // A Sequential's fit delegates to its inner LayersModel, so patching the base class sees each call once.
-  proto.fit = function (this: tf.LayersModel, x, y, args = {}) {
-    calls.push({
-      initialWeights: this.getWeights().map((w) => w.dataSync().slice() as Float32Array),
-      options: { ...args },
-    });
-    return original.call(this, x, y, args);
-  };
+export async function recordTraining(fn: () => unknown): Promise<TrainingRun[]> {
+  if (recording) throw new Error('recordTraining: one recording at a time (calls cannot nest).');
+  if (!recorderRegistered) {
+    // Verbosity 0: tfjs creates callbacks registered at levels up to a fit's verbose, so every fit gets one.
+    tf.registerCallbackConstructor(0, TrainingRecorder);
+    recorderRegistered = true;
+  }
+  const runs: TrainingRun[] = [];
+  recording = runs;
   try {
     await fn();
   } finally {
-    proto.fit = original;
+    recording = undefined;
   }
-  return calls;
+  return runs;
 }
 
-/** Fails unless two weight lists (as recordFitCalls gives them) are identical; names the first tensor that differs. */
+/** Fails unless two weight lists (as recordTraining gives them) are identical; names the first tensor that differs. */
 export function expectSameWeights(what: string, a: Float32Array[], b: Float32Array[]): void {
   if (a.length !== b.length)
     fail(`${what}: 가중치 텐서 수가 다릅니다(${a.length}개와 ${b.length}개). 같은 모델 구조인지 확인하세요.`);

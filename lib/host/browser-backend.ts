@@ -13,6 +13,56 @@ let cpuRun: Promise<ProbeRun> | undefined;
 
 const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
+// The bundle's URL (a banner line in out/browser/bn-lab.js); tfjs.js sits beside it.
+declare const __bnLabBundleUrl: string | undefined;
+
+/** How long the throwaway worker may take to start tfjs on webgpu and read one tensor back. */
+const SYNC_READ_TIMEOUT_MS = 20_000;
+
+/**
+ * Why webgpu's synchronous reads cannot be trusted here, or undefined when they give the right
+ * numbers. The notebooks read results with dataSync (model.evaluate's scalars, predictions), which
+ * tfjs's webgpu backend serves by drawing through a canvas; in a Web Worker that returned zeros or
+ * blocked for good (NOTES.md), and a blocked read cannot be timed out from the same thread. So the
+ * read is tried in a throwaway module worker that loads the same tfjs.js, and ended if it hangs.
+ */
+async function webgpuSyncReadProblem(): Promise<string | undefined> {
+  if (typeof __bnLabBundleUrl !== 'string' || typeof Worker === 'undefined')
+    return 'cannot test its synchronous reads outside the bn-lab bundle';
+  const tfjs = new URL('tfjs.js', __bnLabBundleUrl).href;
+  const source =
+    `import * as tf from ${JSON.stringify(tfjs)};\n` +
+    'try {\n' +
+    "  if (!(await tf.setBackend('webgpu'))) throw new Error('setBackend failed');\n" +
+    '  await tf.ready();\n' +
+    '  postMessage({ got: Array.from(tf.tensor1d([1, 2, 3, 4]).square().dataSync()) });\n' +
+    '} catch (e) {\n' +
+    '  postMessage({ error: String((e && e.message) || e) });\n' +
+    '}\n';
+  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  const worker = new Worker(url, { type: 'module' });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const reply = await new Promise<{ got?: number[]; error?: string }>((resolve) => {
+      timer = setTimeout(
+        () => resolve({ error: `no answer in ${SYNC_READ_TIMEOUT_MS / 1000} s` }),
+        SYNC_READ_TIMEOUT_MS,
+      );
+      worker.onmessage = (e: MessageEvent) => resolve(e.data as { got?: number[]; error?: string });
+      worker.onerror = (e: ErrorEvent) => resolve({ error: e.message || 'the probe worker failed to start' });
+    });
+    if (reply.error) return `a synchronous read (dataSync) failed in a Web Worker (${reply.error})`;
+    const expected = [1, 4, 9, 16];
+    if (JSON.stringify(reply.got) !== JSON.stringify(expected))
+      return `a synchronous read (dataSync) in a Web Worker gave [${reply.got?.join(', ')}] instead of [${expected.join(', ')}]`;
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    worker.terminate();
+    URL.revokeObjectURL(url);
+  }
+}
+
 /** What GPU WebGL draws on, from WEBGL_debug_renderer_info (e.g. "ANGLE (Intel, ...)"). */
 function webglRenderer(): string {
   try {
@@ -64,7 +114,11 @@ async function load(name: BrowserBackend): Promise<Probe> {
   if (tf.findBackendFactory(name) == null) return { ok: false, why: 'not registered in this tfjs bundle', summary: '' };
   try {
     // Asking first keeps tfjs from printing a failed initialisation's stack trace into the first cell.
-    if (name === 'webgpu' && !(await hasWebgpuAdapter())) return { ok: false, why: 'no WebGPU adapter', summary: '' };
+    if (name === 'webgpu') {
+      if (!(await hasWebgpuAdapter())) return { ok: false, why: 'no WebGPU adapter', summary: '' };
+      const problem = await webgpuSyncReadProblem();
+      if (problem) return { ok: false, why: problem, summary: '' };
+    }
     if (GPU.includes(name)) {
       const reference = await (cpuRun ??= convBnProbe('cpu'));
       const run = await convBnProbe(name);
@@ -120,7 +174,8 @@ async function use(name: BrowserBackend, summary: string, reason: string): Promi
 
 /**
  * initBackend in a browser: 'auto' tries webgpu > webgl > wasm > cpu and keeps the first that
- * starts (and, for a GPU, passes the probe); a name forces that backend and throws if it cannot.
+ * starts (and, for a GPU, passes the probe; for webgpu, also the synchronous read); a name forces
+ * that backend and throws if it cannot.
  * Probes run once per kernel, so calling it in every notebook is cheap.
  */
 export async function initBrowserBackend(preferred = 'auto'): Promise<BackendInfo> {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { projectPath } from '../../lib/project';
 import * as tf from '@tensorflow/tfjs';
 import { check, fail, runCheck } from '../../lib/exercises/check';
+import { setSeed } from '../../lib/training/seed';
 import {
   expectAccuracyMetric,
   expectColumns,
@@ -14,7 +15,7 @@ import {
   expectOneHot,
   expectSameWeights,
   expectTensorClose,
-  recordFitCalls,
+  recordTraining,
 } from '../../lib/exercises/expect';
 import { checkSpecs, solutionRegions, studentSource } from '../../lib/exercises/format';
 import { EXERCISE_META, makeExercise, validateExercise, writeExercises } from '../../lib/exercises/generate';
@@ -289,7 +290,7 @@ test('expectColumns, expectOneHot, expectTensorClose and expectSameWeights say w
   );
 });
 
-test('expectAccuracyMetric catches categoricalAccuracy on integer labels; recordFitCalls sees initial weights and options', async () => {
+test('expectAccuracyMetric catches categoricalAccuracy on integer labels; recordTraining sees initial weights, epochs, batch size and whether fit shuffled', async () => {
   await tf.setBackend('cpu');
   const x = tf.tensor2d([
     [1, 0],
@@ -312,15 +313,36 @@ test('expectAccuracyMetric catches categoricalAccuracy on integer labels; record
     failure(() => expectAccuracyMetric(model('categoricalAccuracy'), x, y)),
     /model\.evaluate가 보고한 정확도는 .* 실제로 맞힌 비율은 0입니다/,
   );
-  const fit = tf.LayersModel.prototype.fit;
-  const calls = await recordFitCalls(async () => {
+  const fitBefore = tf.LayersModel.prototype.fit;
+  const runs = await recordTraining(async () => {
+    setSeed(3);
     await model('accuracy').fit(x, y, { epochs: 1, shuffle: false });
+    setSeed(3);
     await model('accuracy').fit(x, y, { epochs: 2, batchSize: 2 });
   });
-  assert.equal(calls.length, 2);
-  assert.deepEqual([calls[0].options.shuffle, calls[1].options.epochs], [false, 2]);
-  expectSameWeights('같은 초기화', calls[0].initialWeights, calls[1].initialWeights);
-  assert.equal(tf.LayersModel.prototype.fit, fit, 'fit is restored');
+  assert.equal(runs.length, 2);
+  assert.deepEqual(
+    runs.map((r) => [r.epochs, r.batchSize, r.samples, r.shuffled]),
+    [
+      [1, 32, 4, false],
+      [2, 2, 4, true],
+    ],
+  );
+  expectSameWeights('같은 초기화', runs[0].initialWeights, runs[1].initialWeights);
+  // Outside a recording nothing is collected, and tfjs's own fit is untouched.
+  const outside = await recordTraining(() => undefined);
+  await model('accuracy').fit(x, y, { epochs: 1 });
+  assert.deepEqual(outside, []);
+  assert.equal(tf.LayersModel.prototype.fit, fitBefore);
+  // Without setSeed's generator, whether fit shuffled cannot be told.
+  const random = Math.random;
+  Math.random = () => 0.5;
+  try {
+    const [unseeded] = await recordTraining(() => model('accuracy').fit(x, y, { epochs: 1 }));
+    assert.equal(unseeded.shuffled, undefined);
+  } finally {
+    Math.random = random;
+  }
 });
 
 test('check() records a failure instead of throwing, and quotes unexpected errors', async () => {
