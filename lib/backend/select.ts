@@ -114,11 +114,23 @@ async function startWasmPath(
 const describeWasm = (w: { threads: number; simd: boolean }) =>
   `wasm (${w.simd ? 'SIMD' : 'no SIMD'}, ${w.threads} thread${w.threads === 1 ? '' : 's'})`;
 
+/**
+ * tfjs-node registers its own console progress logger for every fit at Keras's default verbosity,
+ * so on this path alone each fit would print "Epoch 1 / 5" and a per-epoch line beside the notebook's
+ * progressBar. Its output goes through `progressBarHelper.log`, which tfjs-node exports to be
+ * replaced; silencing it keeps every backend's cell output the same.
+ */
+function quietTfjsNodeProgress(): void {
+  const callbacks = require('@tensorflow/tfjs-node/dist/callbacks') as { progressBarHelper?: { log: unknown } };
+  if (callbacks.progressBarHelper) callbacks.progressBarHelper.log = () => undefined;
+}
+
 async function load(path: BackendPath): Promise<Probe> {
   if (path === 'tensorflow') {
     try {
       // tfjs-node registers the 'tensorflow' backend on the tfjs-core it resolves to.
       require('@tensorflow/tfjs-node');
+      quietTfjsNodeProgress();
     } catch (e) {
       const missing = (e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && /tfjs-node'/.test(firstLine(e));
       return fail(`tfjs-node is ${missing ? 'not installed' : 'installed but failed to load'} (${firstLine(e)})`);
