@@ -8,7 +8,6 @@ Usage: .venv/bin/python scripts/bench_keras.py --steps 20 --warmup 3 --threads 1
 import argparse
 import json
 import os
-import time
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 os.environ['KERAS_BACKEND'] = 'tensorflow'
@@ -17,6 +16,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
+
+from bench_timing import result, time_calls, time_steps  # noqa: E402
 
 
 def lenet(conv3_kernel=5, conv3_stride=1):
@@ -88,30 +89,11 @@ def bench(family, threads, steps, warmup):
     y = np.eye(classes, dtype=np.float32)[ids] if onehot else ids.astype(np.float32)
 
     # train_on_batch returns the loss as a number, so each step is complete when it returns.
-    for _ in range(warmup):
-        model.train_on_batch(x, y)
-    times, cpu_times = [], []
-    for _ in range(steps):
-        t0, c0 = time.perf_counter(), time.process_time()
-        model.train_on_batch(x, y)
-        times.append(time.perf_counter() - t0)
-        cpu_times.append(time.process_time() - c0)
-    train_s = sorted(times)[len(times) // 2]  # the median step, as bench.ts reports
-
-    model.predict_on_batch(x)
+    train_s, cpu_s = time_steps(lambda: model.train_on_batch(x, y), steps, warmup)
     eval_steps = max(3, -(-steps // 2))
-    t0 = time.perf_counter()
-    for _ in range(eval_steps):
-        model.predict_on_batch(x)
-    eval_s = time.perf_counter() - t0
-    return {
-        'family': family, 'threads': threads, 'batch': batch, 'steps': steps,
-        'msPerStep': 1000 * train_s,
-        'cpuMsPerStep': 1000 * sorted(cpu_times)[len(cpu_times) // 2],
-        'imagesPerSec': batch / train_s,
-        'evalImagesPerSec': batch * eval_steps / eval_s,
-        'note': f'jit_compile={model.jit_compile}',
-    }
+    eval_s = time_calls(lambda: model.predict_on_batch(x), eval_steps)
+    return result(family, threads, batch, steps, train_s, cpu_s, eval_steps, eval_s,
+                  note=f'jit_compile={model.jit_compile}')
 
 
 def main():

@@ -8,10 +8,11 @@ Usage: PYTHON scripts/bench_torch.py --steps 30 --warmup 3 --threads 1,2 [--fami
 """
 import argparse
 import json
-import time
 
 import torch
 from torch import nn
+
+from bench_timing import result, time_calls, time_steps
 
 # Keras/tfjs BatchNormalization defaults: momentum 0.99 (torch counts 1 - that), epsilon 1e-3.
 def bn2d(c): return nn.BatchNorm2d(c, eps=1e-3, momentum=0.01)
@@ -80,33 +81,12 @@ def bench(family, threads, steps, warmup):
         return loss.item()
 
     model.train()
-    for _ in range(warmup):
-        step()
-    times, cpu_times = [], []
-    for _ in range(steps):
-        t0, c0 = time.perf_counter(), time.process_time()
-        step()
-        times.append(time.perf_counter() - t0)
-        cpu_times.append(time.process_time() - c0)
-    # The median step, as bench.ts reports, so bursts of other processes do not skew it.
-    train_s = sorted(times)[len(times) // 2]
-
+    train_s, cpu_s = time_steps(step, steps, warmup)
     model.eval()
+    eval_steps = max(steps, 5)
     with torch.no_grad():
-        model(x)
-        eval_steps = max(steps, 5)
-        t0 = time.perf_counter()
-        for _ in range(eval_steps):
-            model(x)
-        eval_s = time.perf_counter() - t0
-    return {
-        'family': family, 'threads': threads, 'batch': batch, 'steps': steps,
-        'msPerStep': 1000 * train_s,
-        # CPU time of the process (all threads) per step, as bench.ts records it.
-        'cpuMsPerStep': 1000 * sorted(cpu_times)[len(cpu_times) // 2],
-        'imagesPerSec': batch / train_s,
-        'evalImagesPerSec': batch * eval_steps / eval_s,
-    }
+        eval_s = time_calls(lambda: model(x), eval_steps)
+    return result(family, threads, batch, steps, train_s, cpu_s, eval_steps, eval_s)
 
 
 def main():

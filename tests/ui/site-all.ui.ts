@@ -6,26 +6,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { projectPath } from '../../lib/project';
 import { COLLECTION } from '../../lib/runner/collection';
 import { readNotebook } from '../../lib/runner/notebook';
 import { injectParameters, type ParamValue } from '../../lib/runner/parameters';
 import type { SiteServer } from '../../lite/site';
-import {
-  CHECKS_FOLDER,
-  SCREENSHOTS,
-  downloadNotebook,
-  launchSiteBrowser,
-  notebookProblems,
-  screenshotNotebook,
-  stderrOf,
-  menu,
-  openNotebook,
-  startSite,
-  waitForRun,
-} from './site-driver';
+import { CHECKS_FOLDER, launchSiteBrowser, openNotebook, runAllAndCheck, startSite } from './site-driver';
 
 if (!process.env.BN_LAB_MNIST_DIR || !process.env.BN_LAB_CIFAR10_DIR) {
   throw new Error(
@@ -89,22 +76,7 @@ describe('every notebook in the JupyterLite site', () => {
   for (const { notebook } of COLLECTION) {
     test(notebook, async () => {
       const { page, errors } = await openNotebook(browser, site, `${CHECKS_FOLDER}/${notebook}`);
-      await menu(page, 'Run', 'Run All Cells');
-      const cells = await waitForRun(page, RUN_TIMEOUT_MS);
-      await screenshotNotebook(page, join(SCREENSHOTS, `site-${notebook.slice(0, 2)}.png`));
-      const saved = await downloadNotebook(page, projectPath('out', 'site-test-download', notebook));
-      assert.deepEqual(notebookProblems(saved), [], 'every cell ran without an error');
-      const warnings = stderrOf(saved);
-      if (warnings.length) console.log(`stderr in ${notebook} (not errors):\n${warnings.join('\n')}`);
-      const code = cells.filter((c) => c.kind === 'code');
-      const texts = code.flatMap((c) => c.outputs.map((o) => o.text)).join('\n');
-      assert.doesNotMatch(texts, /✘/, 'no failed check');
-      const charts = code.flatMap((c) => c.outputs).filter((o) => o.plots > 0);
-      assert.ok(charts.length > 0, 'charts drew');
-      assert.ok(
-        charts.every((o) => o.marks > 0),
-        'every chart has marks',
-      );
+      await runAllAndCheck(page, notebook, `site-${notebook.slice(0, 2)}.png`, RUN_TIMEOUT_MS);
       assert.deepEqual(errors, []);
       await page.context().close();
     });

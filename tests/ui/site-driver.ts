@@ -4,6 +4,7 @@
  * cross-origin isolation headers, opens a notebook, runs it from the menus, and reads back what
  * the page shows. The lab pages are JupyterLab 4, so the JupyterLab driver's selectors apply.
  */
+import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -12,7 +13,7 @@ import { projectPath } from '../../lib/project';
 import { writeNotebook, type Notebook } from '../../lib/runner/notebook';
 import { buildSite, buildSiteParts, serveSite, type SiteServer } from '../../lite/site';
 import { CHROMIUM } from '../helpers/browser';
-import { driverFor, readCells, type CellView } from './frontends';
+import { driverFor, readCells, type CellView, type OutputView } from './frontends';
 
 /** The JupyterLab driver: JupyterLite's lab pages are JupyterLab 4.6. */
 export const LAB = driverFor('lab');
@@ -193,4 +194,35 @@ export async function watchProgress(page: Page): Promise<() => Promise<{ rewrite
       ).__progress;
       return { rewrites, maxBarsPerCell };
     });
+}
+
+/**
+ * Runs the open notebook with Run > Run All Cells, screenshots it to SCREENSHOTS/`shot`, hands it in
+ * with File > Download, and asserts what any notebook of the site must show: every cell ran without
+ * an error, no check failed (✘), every chart drew marks. stderr is printed, not failed: library
+ * warnings are not errors. Returns the code cells' text and their charts for the caller's own checks.
+ */
+export async function runAllAndCheck(
+  page: Page,
+  notebook: string,
+  shot: string,
+  timeoutMs: number,
+): Promise<{ text: string; charts: OutputView[] }> {
+  await menu(page, 'Run', 'Run All Cells');
+  const cells = await waitForRun(page, timeoutMs);
+  await screenshotNotebook(page, join(SCREENSHOTS, shot));
+  const saved = await downloadNotebook(page, projectPath('out', 'site-test-download', notebook));
+  assert.deepEqual(notebookProblems(saved), [], 'every cell ran without an error');
+  const warnings = stderrOf(saved);
+  if (warnings.length) console.log(`stderr in ${notebook} (not errors):\n${warnings.join('\n')}`);
+  const code = cells.filter((c) => c.kind === 'code');
+  const text = code.flatMap((c) => c.outputs.map((o) => o.text)).join('\n');
+  assert.doesNotMatch(text, /✘/, 'no failed check');
+  const charts = code.flatMap((c) => c.outputs).filter((o) => o.plots > 0);
+  assert.ok(charts.length > 0, 'charts drew');
+  assert.ok(
+    charts.every((o) => o.marks > 0),
+    'every chart has marks',
+  );
+  return { text, charts };
 }

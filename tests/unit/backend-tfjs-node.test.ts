@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { compileClassifier, lenet } from '../../scripts/reference-models';
 import { initBackend } from '../../lib/backend/select';
 import { setSeed } from '../../lib/training/seed';
-import { randoms, relError } from '../helpers/backends';
+import { randoms, relError } from '@bn-lab/tfjs-fast-cpu/test-helpers';
 
 /** tfjs-node with a binding (scripts/build-tfjs-node.js builds one where the download cannot). */
 function tfjsNodeBuilt(): boolean {

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, initBackend } from '../../lib/backend/select';
 import { projectPath } from '../../lib/project';
+import { resolveInChild } from '@bn-lab/tfjs-fast-cpu/test-helpers';
 
 // bn-lab's path choice; the engine's kernels are tested in packages/tfjs-fast-cpu/test/.
 const root = projectPath();
@@ -12,24 +12,12 @@ const { DNNL_ADDON_PATH } = require('@bn-lab/tfjs-fast-cpu') as { DNNL_ADDON_PAT
 const built = existsSync(DNNL_ADDON_PATH);
 
 /** Runs initBackend in a fresh Node with `env`, returning its BackendInfo (and proving the process exits). */
-function initInChild(
-  choice: string,
-  env: Record<string, string>,
-  preload = '',
-): { info?: Record<string, string>; error?: string } {
-  const script =
-    preload +
-    `require(${JSON.stringify(`${root}/dist/lib/backend/select.js`)}).initBackend(${JSON.stringify(choice)})` +
-    '.then((i) => console.log(JSON.stringify(i)), (e) => console.log(JSON.stringify({ error: e.message })));';
-  // A pthread that kept Node alive would hang here until the timeout.
-  const r = spawnSync(process.execPath, ['-e', script], {
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  assert.equal(r.status, 0, `child exited with ${r.status} ${r.signal ?? ''}: ${r.stderr}`);
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
-  return out.error ? { error: out.error } : { info: out };
+function initInChild(choice: string, env: Record<string, string>, preload = '') {
+  return resolveInChild<Record<string, string>>(
+    `require(${JSON.stringify(`${root}/dist/lib/backend/select.js`)}).initBackend(${JSON.stringify(choice)})`,
+    env,
+    preload,
+  );
 }
 
 test('every wasm path reports what runs, with the engine package and without it', () => {

@@ -1,7 +1,18 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { dilateFilter, on, Pad, randoms, relError, Shape4, TOL } from './helpers';
+import {
+  assertNoLeak,
+  assertWasmMatchesCpu,
+  dilateFilter,
+  on,
+  Pad,
+  randoms,
+  relError,
+  Shape4,
+  TOL,
+  trainConvNet,
+} from './helpers';
 import { useFastCpu } from '../src/fast-cpu';
 
 const explicit: tf.backend_util.ExplicitPadding = [
@@ -154,52 +165,11 @@ test('full gradient of a conv + batchNorm + avgPool + maxPool + dense model matc
     Object.values(v).forEach((t) => t.dispose());
     return out;
   };
-  const cpu = await on('cpu', model);
-  const wasm = await on('wasm', model);
-  ['loss', ...Object.keys(shapes)].forEach((name, i) => {
-    assert.ok(relError(wasm[i], cpu[i]) <= TOL, `${name}: rel. error ${relError(wasm[i], cpu[i])}`);
-  });
+  await assertWasmMatchesCpu(model, `loss (0), then the gradients of ${Object.keys(shapes)}`);
 });
 
-test('training a tiny conv net for 20 steps on wasm leaks no tensors or wasm buffers', async () => {
-  await tf.setBackend('wasm');
-  const init = (seed: number) => tf.initializers.glorotUniform({ seed });
-  const model = tf.sequential({
-    layers: [
-      tf.layers.conv2d({
-        inputShape: [12, 12, 1],
-        filters: 4,
-        kernelSize: 3,
-        strides: 2,
-        padding: 'same',
-        kernelInitializer: init(1),
-      }),
-      tf.layers.batchNormalization(),
-      tf.layers.activation({ activation: 'relu' }),
-      tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'valid', kernelInitializer: init(2) }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: init(3) }),
-    ],
-  });
-  const optimizer = tf.train.adam(0.01);
-  model.compile({ optimizer, loss: 'categoricalCrossentropy' });
-  const xs = tf.tensor4d(randoms([8, 12, 12, 1], 77), [8, 12, 12, 1]);
-  const ys = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1], 'int32'), 3);
-  const counts: Array<[number, number]> = [];
-  const losses: number[] = [];
-  for (let step = 0; step < 20; step++) {
-    losses.push(Number(await model.trainOnBatch(xs, ys)));
-    // numDataIds also counts buffers a kernel allocated but never handed to the engine.
-    counts.push([tf.memory().numTensors, tf.engine().backend.numDataIds()]);
-  }
-  const afterWarmUp = counts.slice(2);
-  assert.ok(
-    afterWarmUp.every(([n, d]) => n === afterWarmUp[0][0] && d === afterWarmUp[0][1]),
-    `[numTensors, numDataIds] per step: ${JSON.stringify(counts)}`,
-  );
+test('training a small conv net for 20 steps on wasm leaks no tensors or wasm buffers', async () => {
+  const { losses, counts } = await trainConvNet('wasm', 20);
+  assertNoLeak(counts);
   assert.ok(losses.every(Number.isFinite) && losses[19] < losses[0], `losses ${losses}`);
-  tf.dispose([xs, ys]);
-  model.dispose();
-  optimizer.dispose();
 });

@@ -1,20 +1,25 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
+  assertNoLeak,
+  assertWasmMatchesCpu,
   compareFusedAdam,
   dilateFilter,
+  MATMUL_TRANSPOSE_CASES,
+  MatMulCase,
   on,
   Pad,
   poolCases,
   poolInput,
   randoms,
   relError,
+  resolveInChild,
   Shape4,
   TOL,
+  trainConvNet,
 } from './helpers';
 import { useFastCpu } from '../src/fast-cpu';
 import { DNNL_ADDON_PATH, DNNL_KERNEL_NAMES } from '../src/dnnl-kernels';
@@ -29,19 +34,12 @@ function startInChild(
   options: object,
   env: Record<string, string>,
 ): { info?: Record<string, unknown>; error?: string; ms: number } {
-  const script =
-    `require(${JSON.stringify(resolve(packageRoot, 'dist/src/index.js'))}).useFastCpu(${JSON.stringify(options)})` +
-    '.then((i) => console.log(JSON.stringify(i)), (e) => console.log(JSON.stringify({ error: e.message })));';
   const t0 = Date.now();
-  // A pthread that kept Node alive would hang here until the timeout.
-  const r = spawnSync(process.execPath, ['-e', script], {
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  assert.equal(r.status, 0, `child exited with ${r.status} ${r.signal ?? ''}: ${r.stderr}`);
-  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
-  return out.error ? { error: out.error, ms: Date.now() - t0 } : { info: out, ms: Date.now() - t0 };
+  const out = resolveInChild(
+    `require(${JSON.stringify(resolve(packageRoot, 'dist/src/index.js'))}).useFastCpu(${JSON.stringify(options)})`,
+    env,
+  );
+  return { ...out, ms: Date.now() - t0 };
 }
 
 before(async () => {
@@ -210,14 +208,7 @@ test(
             : tf.grads((a: tf.Tensor, fw: tf.Tensor) => f(a, fw, tb))([tx, tw], g);
           return [y, ...grads];
         };
-        const expected = await on('cpu', run);
-        const actual = await on('wasm', run);
-        expected.forEach((e, j) =>
-          assert.ok(
-            relError(actual[j], e) <= TOL,
-            `${activation} bias=${withBias} output ${j}: rel. error ${relError(actual[j], e)}`,
-          ),
-        );
+        await assertWasmMatchesCpu(run, `${activation} bias=${withBias}`);
       }
     }
     for (const name of DNNL_KERNEL_NAMES) assert.equal(tf.getKernel(name, 'wasm')?.kernelFunc.name, `dnnl${name}`);
@@ -228,15 +219,10 @@ test(
   'oneDNN BatchMatMul and _FusedMatMul match cpu: transposes, batches, broadcasting, bias and ReLU, gradients',
   { skip: !built && 'addon not built' },
   async () => {
-    const cases: Array<[number[], number[], boolean, boolean]> = [
+    const cases: MatMulCase[] = [
       [[32, 120], [120, 84], false, false],
       [[32, 2048], [2048, 256], false, false],
-      [[7, 5], [7, 3], true, false],
-      [[7, 5], [3, 5], false, true],
-      [[5, 7], [3, 5], true, true],
-      [[4, 6, 5], [4, 5, 3], false, false],
-      [[4, 5, 6], [4, 3, 5], true, true],
-      [[1, 6, 5], [4, 5, 3], false, false],
+      ...MATMUL_TRANSPOSE_CASES,
       [[2, 3, 6, 5], [5, 4], false, false],
       [[6, 5], [2, 3, 5, 4], false, false],
       [[1, 1], [1, 9], false, false],
@@ -275,11 +261,7 @@ test(
         )([x, y]);
         return [product, fused, ...grads];
       };
-      const expected = await on('cpu', run);
-      const actual = await on('wasm', run);
-      expected.forEach((e, j) =>
-        assert.ok(relError(actual[j], e) <= TOL, `${sa} x ${sb} ${ta} ${tb} output ${j}: ${relError(actual[j], e)}`),
-      );
+      await assertWasmMatchesCpu(run, `${sa} x ${sb} ${ta} ${tb}`);
     }
   },
 );
@@ -299,14 +281,7 @@ test(
               .sum(),
           )(tf.tensor4d(x, c.shape)),
         );
-      const expected = await on('cpu', run);
-      const actual = await on('wasm', run);
-      ['maxPool', 'avgPool'].forEach((name, j) =>
-        assert.ok(
-          relError(actual[j], expected[j]) <= TOL,
-          `${name} ${JSON.stringify(c)}: ${relError(actual[j], expected[j])}`,
-        ),
-      );
+      await assertWasmMatchesCpu(run, `maxPool (0), avgPool (1) ${JSON.stringify(c)}`);
     }
     for (const [i, [xs, stats, withOffset]] of (
       [
@@ -326,9 +301,7 @@ test(
           tf.tensor(scale, [...stats]),
           1e-3,
         );
-      const [expected] = await on('cpu', run);
-      const [actual] = await on('wasm', run);
-      assert.ok(relError(actual, expected) <= 1e-6, `batchNorm ${xs} / ${stats}: ${relError(actual, expected)}`);
+      await assertWasmMatchesCpu(run, `batchNorm ${xs} / ${stats}`, 1e-6);
     }
   },
 );
@@ -363,11 +336,7 @@ test(
         ['direct', direct],
         ['through moments', throughMoments],
       ] as const) {
-        const expected = await on('cpu', run);
-        const actual = await on('wasm', run);
-        expected.forEach((e, j) =>
-          assert.ok(relError(actual[j], e) <= TOL, `${xs} ${name} input ${j}: ${relError(actual[j], e)}`),
-        );
+        await assertWasmMatchesCpu(run, `${xs} ${name}`);
       }
       // The kernel without scale equals the kernel with a scale of ones.
       const kernel = (withScale: boolean) => () =>
@@ -398,11 +367,7 @@ test(
     ].entries()) {
       const x = randoms(shape, 2700 + i).map((v) => v * 6);
       const run = () => [tf.tanh(tf.tensor(x, shape)), tf.grad((t: tf.Tensor) => tf.tanh(t))(tf.tensor(x, shape))];
-      const expected = await on('cpu', run);
-      const actual = await on('wasm', run);
-      expected.forEach((e, j) =>
-        assert.ok(relError(actual[j], e) <= TOL, `${shape} output ${j}: ${relError(actual[j], e)}`),
-      );
+      await assertWasmMatchesCpu(run, `${shape}`);
     }
   },
 );
@@ -422,65 +387,14 @@ test('oneDNN kernels re-read the heap after the wasm memory grows', { skip: !bui
   expected.forEach((e, j) => assert.ok(relError(actual[j], e) <= TOL, `output ${j}: ${relError(actual[j], e)}`));
 });
 
-/** A small conv net with the layer patterns of the collection: conv(linear) -> BN -> ReLU (fused conv) and conv(tanh). */
-function buildNet(): tf.LayersModel {
-  const init = (seed: number) => tf.initializers.glorotUniform({ seed });
-  return tf.sequential({
-    layers: [
-      tf.layers.conv2d({
-        inputShape: [12, 12, 2],
-        filters: 8,
-        kernelSize: 3,
-        padding: 'same',
-        kernelInitializer: init(1),
-      }),
-      tf.layers.batchNormalization(),
-      tf.layers.activation({ activation: 'relu' }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, activation: 'tanh', kernelInitializer: init(2) }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: init(3) }),
-    ],
-  });
-}
-
-async function train(
-  backend: 'cpu' | 'wasm',
-  steps: number,
-): Promise<{ losses: number[]; counts: number[][]; weights: Float32Array }> {
-  await tf.setBackend(backend);
-  const model = buildNet();
-  const optimizer = tf.train.adam(0.01);
-  model.compile({ optimizer, loss: 'categoricalCrossentropy' });
-  const xs = tf.tensor4d(randoms([16, 12, 12, 2], 77), [16, 12, 12, 2]);
-  const ys = tf.oneHot(
-    tf.tensor1d(
-      Array.from({ length: 16 }, (_, i) => i % 3),
-      'int32',
-    ),
-    3,
-  );
-  const losses: number[] = [];
-  const counts: number[][] = [];
-  for (let step = 0; step < steps; step++) {
-    losses.push(Number(await model.trainOnBatch(xs, ys)));
-    counts.push([tf.memory().numTensors, tf.engine().backend.numDataIds()]);
-  }
-  const weights = Float32Array.from(model.getWeights()[0].dataSync());
-  tf.dispose([xs, ys]);
-  model.dispose();
-  optimizer.dispose();
-  return { losses, counts, weights };
-}
-
 test(
   'a conv net trains on the oneDNN path as on cpu, leaks nothing, and reruns bit-identically',
   { skip: !built && 'addon not built' },
   async () => {
     const steps = 15;
-    const cpu = await train('cpu', steps);
-    const fast = await train('wasm', steps);
-    const again = await train('wasm', steps);
+    const cpu = await trainConvNet('cpu', steps);
+    const fast = await trainConvNet('wasm', steps);
+    const again = await trainConvNet('wasm', steps);
     assert.ok(fast.losses[steps - 1] < fast.losses[0] * 0.7, `loss did not fall: ${fast.losses}`);
     fast.losses.forEach((l, i) =>
       assert.ok(
@@ -488,11 +402,7 @@ test(
         `step ${i}: oneDNN ${l} vs cpu ${cpu.losses[i]}`,
       ),
     );
-    const settled = fast.counts.slice(2);
-    assert.ok(
-      settled.every(([n, d]) => n === settled[0][0] && d === settled[0][1]),
-      `[numTensors, numDataIds]: ${JSON.stringify(fast.counts)}`,
-    );
+    assertNoLeak(fast.counts);
     assert.deepEqual(again.losses, fast.losses, 'same seed, same backend: same losses');
     assert.deepEqual(again.weights, fast.weights, 'same seed, same backend: same weights');
   },

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import { useFusedAdam } from '../src/fused-adam';
+import { smallConvNet } from './models';
 
 /** The backends the kernel tests compare. */
 export type Backend = 'cpu' | 'wasm';
@@ -38,6 +40,105 @@ export function relError(actual: Float32Array, expected: Float32Array): number {
     scale = Math.max(scale, Math.abs(e));
   });
   return diff / (scale || 1);
+}
+
+/**
+ * Runs `f` on cpu and on wasm and asserts every wasm output is within `tol` of cpu's (see relError);
+ * `label` names the case in a failure. Returns the largest error seen.
+ */
+export async function assertWasmMatchesCpu(
+  f: () => tf.Tensor | tf.Tensor[],
+  label: string,
+  tol = TOL,
+): Promise<number> {
+  const expected = await on('cpu', f);
+  const actual = await on('wasm', f);
+  assert.equal(actual.length, expected.length, `${label}: number of outputs`);
+  let worst = 0;
+  expected.forEach((e, j) => {
+    const err = relError(actual[j], e);
+    assert.ok(err <= tol, `${label} output ${j}: rel. error ${err}`);
+    worst = Math.max(worst, err);
+  });
+  return worst;
+}
+
+/** A matMul case: shapes of a and b, transposeA, transposeB. */
+export type MatMulCase = [number[], number[], boolean, boolean];
+
+/** Small matMul cases every matMul kernel must get right: each transpose pair, equal and broadcast batches. */
+export const MATMUL_TRANSPOSE_CASES: MatMulCase[] = [
+  [[7, 5], [7, 3], true, false],
+  [[7, 5], [3, 5], false, true],
+  [[5, 7], [3, 5], true, true],
+  [[4, 6, 5], [4, 5, 3], false, false],
+  [[4, 5, 6], [4, 3, 5], true, true],
+  [[1, 6, 5], [4, 5, 3], false, false],
+];
+
+/**
+ * Evaluates `expression` (JavaScript that yields a promise) in a fresh Node with `env` added, after
+ * `preload`; returns what the promise resolved to, or its error message. Asserts the child exits
+ * on its own: a pthread that kept Node alive would hang it until the timeout.
+ */
+export function resolveInChild<T = Record<string, unknown>>(
+  expression: string,
+  env: Record<string, string>,
+  preload = '',
+): { info?: T; error?: string } {
+  const script =
+    preload +
+    expression +
+    '.then((i) => console.log(JSON.stringify(i)), (e) => console.log(JSON.stringify({ error: e.message })));';
+  const r = spawnSync(process.execPath, ['-e', script], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(r.status, 0, `child exited with ${r.status} ${r.signal ?? ''}: ${r.stderr}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  return out.error ? { error: out.error } : { info: out };
+}
+
+/** One-hot labels cycling through `classes`, for `n` examples. */
+export function cyclicLabels(n: number, classes: number): tf.Tensor {
+  return tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: n }, (_, i) => i % classes),
+      'int32',
+    ),
+    classes,
+  );
+}
+
+/**
+ * Trains `model` with Adam(0.01) on one fixed batch for `steps` steps on the current backend and
+ * records, after each step, the loss and [numTensors, numDataIds] (numDataIds also counts buffers
+ * a kernel allocated but never handed to the engine, so a leak shows in either).
+ */
+export async function trainSteps(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  [xs, ys]: [tf.Tensor, tf.Tensor],
+  steps: number,
+): Promise<{ losses: number[]; counts: Array<[number, number]> }> {
+  model.compile({ optimizer, loss: 'categoricalCrossentropy' });
+  const losses: number[] = [];
+  const counts: Array<[number, number]> = [];
+  for (let step = 0; step < steps; step++) {
+    losses.push(Number(await model.trainOnBatch(xs, ys)));
+    counts.push([tf.memory().numTensors, tf.engine().backend.numDataIds()]);
+  }
+  return { losses, counts };
+}
+
+/** Asserts the [numTensors, numDataIds] counts stay the same after the first two (warm-up) steps. */
+export function assertNoLeak(counts: Array<[number, number]>): void {
+  const settled = counts.slice(2);
+  assert.ok(
+    settled.every(([n, d]) => n === settled[0][0] && d === settled[0][1]),
+    `[numTensors, numDataIds] per step: ${JSON.stringify(counts)}`,
+  );
 }
 
 /** A pooling-gradient case: NHWC input, window, stride, padding; `ties` makes equal maxima in windows. */
@@ -128,20 +229,11 @@ export async function trainWithAdam(fused: boolean) {
     ],
   });
   const optimizer = tf.train.adam(0.01);
-  model.compile({ optimizer, loss: 'categoricalCrossentropy' });
-  const xs = tf.tensor2d(randoms([32, 6], 5), [32, 6]);
-  const ys = tf.oneHot(
-    tf.tensor1d(
-      Array.from({ length: 32 }, (_, i) => i % 3),
-      'int32',
-    ),
-    3,
-  );
-  const losses: number[] = [];
-  for (let step = 0; step < 8; step++) losses.push(Number(await model.trainOnBatch(xs, ys)));
+  const data: [tf.Tensor, tf.Tensor] = [tf.tensor2d(randoms([32, 6], 5), [32, 6]), cyclicLabels(32, 3)];
+  const { losses } = await trainSteps(model, optimizer, data, 8);
   const kernels = (
     await tf.profile(async () => {
-      await model.trainOnBatch(xs, ys);
+      await model.trainOnBatch(...data);
     })
   ).kernels.length;
   const weights = model.getWeights().map((w) => Array.from(w.dataSync()));
@@ -150,10 +242,34 @@ export async function trainWithAdam(fused: boolean) {
     w.name.replace(/^[^/]*\//, ''),
     Array.from(w.tensor.dataSync()),
   ]);
-  tf.dispose([xs, ys]);
+  tf.dispose(data);
   model.dispose();
   optimizer.dispose();
   return { losses, kernels, weights, state };
+}
+
+/**
+ * Trains the small conv net of models.ts with Adam on one seeded batch for `steps` steps on
+ * `backend`; returns the losses, the [numTensors, numDataIds] after each step and the first
+ * layer's weights.
+ */
+export async function trainConvNet(
+  backend: Backend,
+  steps: number,
+): Promise<{ losses: number[]; counts: Array<[number, number]>; weights: Float32Array }> {
+  await tf.setBackend(backend);
+  const model = smallConvNet();
+  const optimizer = tf.train.adam(0.01);
+  const data: [tf.Tensor, tf.Tensor] = [
+    tf.tensor4d(randoms([16, 12, 12, 2], 77), [16, 12, 12, 2]),
+    cyclicLabels(16, 3),
+  ];
+  const { losses, counts } = await trainSteps(model, optimizer, data, steps);
+  const weights = Float32Array.from(model.getWeights()[0].dataSync());
+  tf.dispose(data);
+  model.dispose();
+  optimizer.dispose();
+  return { losses, counts, weights };
 }
 
 /**

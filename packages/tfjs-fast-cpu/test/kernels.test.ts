@@ -2,8 +2,11 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import {
+  assertWasmMatchesCpu,
   Backend,
   compareFusedAdam,
+  MATMUL_TRANSPOSE_CASES,
+  MatMulCase,
   on,
   Pad,
   PoolCase,
@@ -232,11 +235,7 @@ test('wasm BatchMatMul with transposed operands matches cpu, values and gradient
       const broadcast = c.a.length === 3 && c.a[0] !== c.b[0];
       return [tf.matMul(ta, tb, c.ta, c.tb), ...(broadcast ? [] : tf.grads(f)([ta, tb]))];
     };
-    const expected = await on('cpu', run);
-    const actual = await on('wasm', run);
-    expected.forEach((e, j) =>
-      assert.ok(relError(actual[j], e) <= TOL, `${JSON.stringify(c)} output ${j}: ${relError(actual[j], e)}`),
-    );
+    await assertWasmMatchesCpu(run, JSON.stringify(c));
   }
 });
 
@@ -259,11 +258,7 @@ test('wasm Sum and Mean match cpu over leading axes (the replaced path) and othe
         tf[op](tf.tensor(x, c.shape), c.axis, c.keepDims),
         tf[op](tf.tensor(x, c.shape).cast('int32'), c.axis),
       ];
-      const expected = await on('cpu', run);
-      const actual = await on('wasm', run);
-      expected.forEach((e, j) =>
-        assert.ok(relError(actual[j], e) <= TOL, `${op} ${JSON.stringify(c)} [${j}]: ${relError(actual[j], e)}`),
-      );
+      await assertWasmMatchesCpu(run, `${op} ${JSON.stringify(c)}`);
       const shapes = await Promise.all(
         (['cpu', 'wasm'] as const).map(async (b) => {
           await tf.setBackend(b);
@@ -313,11 +308,7 @@ test('wasm Multiply/Add/Sub/RealDiv with broadcasting operands (the tiled path) 
         tf.mul(ta.cast('int32'), tb.cast('int32')).cast('float32'),
       ];
     };
-    const expected = await on('cpu', run);
-    const actual = await on('wasm', run);
-    expected.forEach((e, j) =>
-      assert.ok(relError(actual[j], e) <= 1e-6, `${sa} op ${sb} #${j}: ${relError(actual[j], e)}`),
-    );
+    await assertWasmMatchesCpu(run, `${sa} op ${sb}`, 1e-6);
   }
 });
 
@@ -336,9 +327,7 @@ test('wasm MaxPoolGrad matches cpu: window/stride combinations, padding, ties, o
           .square()
           .sum(),
       )(tf.tensor4d(x, c.shape));
-    const [expected] = await on('cpu', run);
-    const [actual] = await on('wasm', run);
-    assert.ok(relError(actual, expected) <= TOL, `${JSON.stringify(c)}: ${relError(actual, expected)}`);
+    await assertWasmMatchesCpu(run, JSON.stringify(c));
   }
 });
 
@@ -442,9 +431,7 @@ test('wasm FusedBatchNorm matches cpu: per-channel statistics with and without o
         c.scale ? tf.tensor(scale, c.stats) : undefined,
         1e-3,
       );
-    const [expected] = await on('cpu', run);
-    const [actual] = await on('wasm', run);
-    assert.ok(relError(actual, expected) <= 1e-6, `${JSON.stringify(c)}: ${relError(actual, expected)}`);
+    await assertWasmMatchesCpu(run, JSON.stringify(c), 1e-6);
   }
 });
 
@@ -457,18 +444,12 @@ test('the fused Adam update gives bit-identical weights and optimizer state to t
 });
 
 test('wasm _FusedMatMul with transposed or batched operands matches cpu (the stock kernel gets both wrong)', async () => {
-  for (const [i, [sa, sb, ta, tb]] of (
-    [
-      [[7, 5], [7, 3], true, false],
-      [[7, 5], [3, 5], false, true],
-      [[5, 7], [3, 5], true, true],
-      [[2, 3], [2, 2], true, false],
-      [[4, 6], [6, 3], false, false],
-      [[4, 6, 5], [4, 5, 3], false, false],
-      [[4, 5, 6], [4, 3, 5], true, true],
-      [[1, 6, 5], [4, 5, 3], false, false],
-    ] as Array<[number[], number[], boolean, boolean]>
-  ).entries()) {
+  const cases: MatMulCase[] = [
+    ...MATMUL_TRANSPOSE_CASES,
+    [[2, 3], [2, 2], true, false],
+    [[4, 6], [6, 3], false, false],
+  ];
+  for (const [i, [sa, sb, ta, tb]] of cases.entries()) {
     const n = tb ? sb[sb.length - 2] : sb[sb.length - 1];
     const [a, b, bias] = [randoms(sa, 600 + i), randoms(sb, 700 + i), randoms([n], 800 + i)];
     const run = () =>
@@ -482,10 +463,6 @@ test('wasm _FusedMatMul with transposed or batched operands matches cpu (the sto
           activation: activation as 'linear' | 'relu',
         }),
       );
-    const expected = await on('cpu', run);
-    const actual = await on('wasm', run);
-    expected.forEach((e, j) =>
-      assert.ok(relError(actual[j], e) <= TOL, `${sa} x ${sb} ${ta} ${tb} #${j}: ${relError(actual[j], e)}`),
-    );
+    await assertWasmMatchesCpu(run, `${sa} x ${sb} ${ta} ${tb}`);
   }
 });

@@ -1,6 +1,7 @@
 /**
  * Training workloads for the tests and the kernel bench: a LeNet-5 with optional batch norm and a
- * VGG-style CIFAR CNN, the two conv nets whose training these kernels were written for.
+ * VGG-style CIFAR CNN, the two conv nets whose training these kernels were written for, and a
+ * small conv net with their layer patterns for quick training tests.
  */
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
@@ -8,6 +9,31 @@ import seedrandom from 'seedrandom';
 /** Seeds every unseeded tfjs random op (initializers, shuffles draw from Math.random). */
 export function seedAll(seed: number): void {
   seedrandom(String(seed), { global: true });
+}
+
+/**
+ * A small conv net with the layer patterns of the collection, on 12×12×2 inputs:
+ * conv(linear) -> BN -> ReLU (the fused conv), max pool, a strided conv(tanh), softmax over 3.
+ */
+export function smallConvNet(): tf.LayersModel {
+  const init = (seed: number) => tf.initializers.glorotUniform({ seed });
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({
+        inputShape: [12, 12, 2],
+        filters: 8,
+        kernelSize: 3,
+        padding: 'same',
+        kernelInitializer: init(1),
+      }),
+      tf.layers.batchNormalization(),
+      tf.layers.activation({ activation: 'relu' }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, activation: 'tanh', kernelInitializer: init(2) }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: init(3) }),
+    ],
+  });
 }
 
 /** LeNet-5 on 32×32×1 images: tanh convolutions, average pools, BN after each conv if asked. */
