@@ -127,6 +127,20 @@ after(async () => {
   await site?.close();
 });
 
+/** Every saved chart output (one with plotly JSON) carries its PNG, so GitHub and untrusted viewers show it. */
+function assertChartPictures(notebook: Notebook): void {
+  const charts = notebook.cells
+    .flatMap((c) => c.outputs ?? [])
+    .filter((o) => o.data?.['application/vnd.plotly.v1+json'] !== undefined);
+  assert.ok(charts.length > 0, 'the notebook saved charts');
+  const pictures = charts.map((o) => [o.data!['image/png']].flat().join(''));
+  // base64 of the PNG signature
+  assert.ok(
+    pictures.every((p) => p.startsWith('iVBORw0KGgo')),
+    `every chart carries a PNG (${pictures.filter((p) => p.startsWith('iVBORw0KGgo')).length} of ${charts.length})`,
+  );
+}
+
 describe('JupyterLite site', () => {
   test('the kernel runs TypeScript with tfjs on WebGL; names, values and redeclarations carry across cells', async () => {
     const { page, errors } = await openNotebook(browser, site, `${CHECKS_FOLDER}/kernel.ipynb`);
@@ -220,6 +234,7 @@ describe('JupyterLite site', () => {
     assert.deepEqual(notebookProblems(saved), [], 'every cell ran without an error');
     const warnings = stderrOf(saved);
     if (warnings.length) console.log(`stderr in notebook 1 (not errors):\n${warnings.join('\n')}`);
+    assertChartPictures(saved);
     const code = cells.filter((c) => c.kind === 'code');
     const all = code.flatMap((c) => c.outputs.map((o) => o.text)).join('\n');
     assert.match(all, /backend webgl/, 'the backend line names WebGL');
@@ -273,6 +288,7 @@ describe('JupyterLite site', () => {
       downloaded.cells.some((c) => [c.source].flat().join('').includes('tf.layers.batchNormalization()')),
       'the download holds the student edit',
     );
+    assertChartPictures(downloaded);
     const out = projectPath('out', 'site-test-grades');
     const grade = spawnSync(
       process.execPath,
