@@ -75,7 +75,7 @@ export function figurePngLater(figure: Figure, height = DEFAULT_HEIGHT): Promise
 }
 
 /** Bytes as base64 without Node's Buffer (the browser bundle has none). */
-export function base64(bytes: Uint8Array): string {
+function base64(bytes: Uint8Array): string {
   let binary = '';
   // String.fromCharCode takes its arguments on the stack: a chunk at a time.
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
@@ -164,9 +164,11 @@ export function figureOutput(
     later = Promise.reject(e);
   }
   if (!later) return { data };
+  // The HTML is written when the PNG arrives: from the figure as it is now (live curves keep growing theirs).
+  const now = structuredClone(figure);
   const pending = later.then(
     (png) => {
-      const { 'text/html': html, 'image/png': b64 } = bundleWith(figure, height, options, base64(png));
+      const { 'text/html': html, 'image/png': b64 } = bundleWith(now, height, options, base64(png));
       return { 'text/html': html, 'image/png': b64 };
     },
     (e: unknown) => {

@@ -240,12 +240,25 @@ describe('JupyterLite site', () => {
     assert.match(all, /backend webgl/, 'the backend line names WebGL');
     assert.equal((all.match(/✔ 통과/g) ?? []).length, 3, 'three green check boxes');
     assert.doesNotMatch(all, /✘/, 'no failed check');
-    const charts = code.flatMap((c) => c.outputs).filter((o) => o.plots > 0);
-    assert.ok(charts.length >= 2, `charts drew: ${charts.length}`);
+    // Charts now carry their PNG, so plotly's renderer extension shows the picture and draws the
+    // interactive chart once the pointer is on it (as in JupyterLab with the Node kernel).
+    const charts = code.flatMap((c) => c.outputs).filter((o) => o.plotlyRenderer);
+    assert.ok(charts.length >= 2, `chart outputs: ${charts.length}`);
     assert.ok(
-      charts.every((o) => o.marks > 0),
-      'every chart has marks',
+      charts.every((o) => o.images > 0 || o.marks > 0),
+      `every chart shows its picture: ${JSON.stringify(charts.map(({ text: _, ...o }) => o))}`,
     );
+    const first = page.locator('.jp-RenderedPlotly').first();
+    await first.scrollIntoViewIfNeeded();
+    await first.hover({ timeout: 10_000 });
+    let interactive = 0;
+    for (let tries = 0; tries < 20 && interactive === 0; tries++) {
+      await page.waitForTimeout(500);
+      interactive = (await readCells(page, LAB))
+        .flatMap((c) => c.outputs)
+        .filter((o) => o.plotlyRenderer && o.plots > 0 && o.marks > 0).length;
+    }
+    assert.ok(interactive >= 1, 'a chart draws interactively under the pointer');
     const { rewrites, maxBarsPerCell } = await progress();
     assert.ok(rewrites >= 5, `the progress bar was rewritten in place (${rewrites} times)`);
     assert.ok(maxBarsPerCell <= 1, `one progress bar per training cell (saw ${maxBarsPerCell})`);
