@@ -15,7 +15,7 @@ import { findJupyterPython, JUPYTER_HELP } from '../lib/runner/python';
 /** Where the site keeps bn-lab's own files, beside JupyterLite's (the kernel's default URLs point here). */
 export const SITE_FOLDER = 'bn-lab';
 /** The ES module bundles the kernel imports, as `npm run build:browser` writes them to out/browser/. */
-export const BROWSER_MODULES = ['tfjs.js', 'bn-lab.js', 'danfojs.js'];
+export const BROWSER_MODULES = ['tfjs.js', 'bn-lab.js', 'danfojs.js', 'charts.js'];
 /** CIFAR-10 records the default site carries (the shared subset's size): train, test. */
 export const CIFAR_SUBSET = { train: 4000, test: 1000 };
 

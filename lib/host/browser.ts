@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type * as Danfo from 'danfojs/dist/danfojs-browser/src';
 import { escapeHtml, showHtml } from '../notebook/display';
 import { initBrowserBackend } from './browser-backend';
+import { chartPng } from './browser-chart';
 import { gunzip, imageDataUri, loadCifar10, loadImageTensor, readDatasetFile } from './browser-data';
 import { randomId } from './index';
 import type { DisplayHost, Host, MimeBundle } from './types';
@@ -12,6 +13,12 @@ export interface KernelDisplayMessage {
   metadata: object;
   transient: { display_id?: string };
   update: boolean;
+  /**
+   * Entries still being drawn (a chart's `image/png` and the `text/html` with the picture inside):
+   * the worker merges them into `data` before it sends the output, keeping the cell's outputs in
+   * order; if they fail it sends `data` alone and warns on stderr.
+   */
+  pending?: Promise<Record<string, string | object>>;
 }
 
 /**
@@ -19,7 +26,7 @@ export interface KernelDisplayMessage {
  * (the contract in lib/host/README.md; the kernel extension implements the other side).
  */
 export interface BnLabKernel {
-  /** Sends one output to the notebook (update: replace the output with transient.display_id). */
+  /** Queues one output for the notebook (update: replace the output with transient.display_id). */
   display(msg: KernelDisplayMessage): void;
   /** Base URL of the site's data folder; ends with '/'. */
   dataUrl: string;
@@ -35,17 +42,28 @@ export function kernel(): BnLabKernel | undefined {
 // The bundle's URL (set by a banner line in out/browser/bn-lab.js), to find plotly.js beside it.
 declare const __bnLabBundleUrl: string | undefined;
 
-function send(data: MimeBundle, displayId: string | undefined, update: boolean): boolean {
+function send(
+  data: MimeBundle,
+  displayId: string | undefined,
+  update: boolean,
+  pending?: Promise<MimeBundle>,
+): boolean {
   const k = kernel();
   if (!k) return false;
-  k.display({ data, metadata: {}, transient: displayId ? { display_id: displayId } : {}, update });
+  k.display({
+    data,
+    metadata: {},
+    transient: displayId ? { display_id: displayId } : {},
+    update,
+    ...(pending ? { pending } : {}),
+  });
   return true;
 }
 
 const browserDisplay: DisplayHost = {
   inNotebook: () => kernel() != null,
   show: (contentType, data) => void send({ [contentType]: data }, undefined, false),
-  showBundle: (data, displayId, update = false) => send(data, displayId, update),
+  showBundle: (data, displayId, update = false, pending) => send(data, displayId, update, pending),
   // One page per kernel worker: the page that started it.
   frontEndSession: () => undefined,
   newLiveOutput() {
@@ -88,7 +106,8 @@ export function provideDanfo(module: typeof Danfo): void {
 /**
  * bn-lab in a browser's Web Worker (the JupyterLite kernel): data fetched from the site's data
  * folder with checksums and Cache Storage, display through the kernel worker, images through
- * createImageBitmap and OffscreenCanvas, and the webgpu, webgl, wasm and cpu backends.
+ * createImageBitmap and OffscreenCanvas, chart pictures with ECharts on an OffscreenCanvas, and the
+ * webgpu, webgl, wasm and cpu backends.
  */
 export const browserHost: Host = {
   name: 'browser',
@@ -110,8 +129,10 @@ export const browserHost: Host = {
         `</figure>`,
     );
   },
-  // No svgToPng: a worker has no synchronous SVG rasterizer, so charts carry the plotly JSON and
-  // the interactive HTML only.
+  // No svgToPng (a worker has no synchronous SVG rasterizer): charts are drawn on an OffscreenCanvas
+  // from the same ECharts option, and the PNG, encoded asynchronously, reaches the chart's output
+  // through showBundle's `pending` (the kernel worker holds the cell's later outputs until it lands).
+  chartPng,
   plotlyLibrary,
   danfo() {
     if (!danfojs)

@@ -5,6 +5,7 @@ import type { BenchFamily } from '../backend/speed';
 import type { Cifar10Data, Cifar10Options } from '../data/cifar10';
 import type { DatasetName, SourceOptions } from '../data/files';
 import type { ImageTensorOptions } from '../data/image';
+import type { StaticSize } from '../plots/static';
 
 /** One output's representations by MIME type (Jupyter's `data` field); front ends pick the richest they can show. */
 export type MimeBundle = Record<string, string | object>;
@@ -23,8 +24,13 @@ export interface DisplayHost {
   inNotebook(): boolean;
   /** Sends one output with a single MIME type. */
   show(contentType: string, data: string | object): void;
-  /** Sends one output with several MIME types, or updates the output `displayId`; false when headless. */
-  showBundle(data: MimeBundle, displayId?: string, update?: boolean): boolean;
+  /**
+   * Sends one output with several MIME types, or updates the output `displayId`; false when headless.
+   * `pending` (hosts with chartPng only) resolves to entries still being drawn, such as a chart's
+   * PNG: the output is sent once they are merged into `data`, in its place among the cell's outputs,
+   * or as `data` alone if they fail.
+   */
+  showBundle(data: MimeBundle, displayId?: string, update?: boolean, pending?: Promise<MimeBundle>): boolean;
   /** The front-end page that sent the running cell, when the host can tell (see chartNeedsLibrary). */
   frontEndSession(): string | undefined;
   /** An output rewritten in place, or null headless. */
@@ -56,8 +62,15 @@ export interface Host {
   loadImageTensor(file: string, options: ImageTensorOptions): Promise<tf.Tensor4D>;
   /** Shows an image file, as showImage documents it. */
   showImage(file: string, width: number, caption: string): Promise<void>;
-  /** A static chart (SVG) as PNG bytes, synchronously; absent where this host cannot draw one. */
+  /** A static chart (SVG) as PNG bytes, synchronously (Node: sharp); absent in the browser, which has chartPng. */
   svgToPng?(svg: string): Uint8Array;
+  /**
+   * A static chart as PNG bytes from its ECharts option (echartsOption in lib/plots/static.ts),
+   * drawn on a canvas (browser: OffscreenCanvas in the worker). The scene is drawn before this
+   * returns, so later changes to the figure do not reach it; only the PNG encoding is asynchronous,
+   * and the display waits for it (showBundle's `pending`). Absent where svgToPng draws charts.
+   */
+  chartPng?(option: object, size: StaticSize): Promise<Uint8Array>;
   /** plotly.js's source, embedded once per page so charts draw offline. */
   plotlyLibrary(): string;
   /** danfo.js, bound to the same tfjs as bn-lab. */

@@ -26,10 +26,16 @@ export function display(contentType: string, data: string | object, fallback?: s
 
 /**
  * Sends one output carrying several MIME types. Binary values (e.g. PNG) must already be base64
- * strings. Returns false headless.
+ * strings. `pending` entries (a chart's PNG still being drawn in the browser) join the output
+ * before it is sent (see DisplayHost.showBundle). Returns false headless.
  */
-export function displayMimeBundle(data: MimeBundle, displayId?: string, update = false): boolean {
-  return host().display.showBundle(data, displayId, update);
+export function displayMimeBundle(
+  data: MimeBundle,
+  displayId?: string,
+  update = false,
+  pending?: Promise<MimeBundle>,
+): boolean {
+  return host().display.showBundle(data, displayId, update, pending);
 }
 
 /**
@@ -43,8 +49,8 @@ export function frontEndSession(): string | undefined {
 
 /** An output that is replaced in place by whole MIME bundles (live charts). */
 export interface LiveBundleOutput {
-  /** Shows `data` in place of what this output showed before. */
-  show(data: MimeBundle): void;
+  /** Shows `data` (with `pending` entries, as displayMimeBundle) in place of what this output showed before. */
+  show(data: MimeBundle, pending?: Promise<MimeBundle>): void;
 }
 
 /** A live multi-MIME output in the notebook, or null headless. */
@@ -53,8 +59,8 @@ export function newLiveBundleOutput(): LiveBundleOutput | null {
   const id = `bn-lab-${randomId(8)}`;
   let shown = false;
   return {
-    show: (data) => {
-      displayMimeBundle(data, id, shown);
+    show: (data, pending) => {
+      displayMimeBundle(data, id, shown, pending);
       shown = true;
     },
   };

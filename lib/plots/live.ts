@@ -4,11 +4,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { randomId } from '../host';
-import { inNotebook, LiveBundleOutput, MimeBundle, newLiveBundleOutput } from '../notebook/display';
+import { inNotebook, LiveBundleOutput, newLiveBundleOutput } from '../notebook/display';
 import { RunningMean, stopOnInterrupt } from '../training/callbacks';
 import { sideBySideLayout } from './charts';
 import { Figure, PlotlyObject } from './figure';
-import { chartNeedsLibrary, figureBundle, figureHtml, figureTitle } from './plotly';
+import { chartNeedsLibrary, figureHtml, figureOutput, FigureOutput, figureTitle } from './plotly';
 
 /** Options for liveCurves. */
 export interface LiveCurvesOptions {
@@ -206,13 +206,15 @@ export function liveCurves(options: LiveCurvesOptions = {}): tf.CustomCallback {
     const figure = recorder.figure(title);
     // While training the page is live and has plotly (this output's first draw carried it if the
     // page needed it), so the interactive chart is enough; the final draw is what gets saved.
-    const data: MimeBundle = final
-      ? figureBundle(figure, height, { includeLibrary: carriesLibrary, replaces: liveKey })
+    const { data, pending }: FigureOutput = final
+      ? figureOutput(figure, height, { includeLibrary: carriesLibrary, replaces: liveKey })
       : {
-          'text/html': figureHtml(figure, height, { includeLibrary: carriesLibrary && !drawn, replaces: liveKey }),
-          'text/plain': figureTitle(figure),
+          data: {
+            'text/html': figureHtml(figure, height, { includeLibrary: carriesLibrary && !drawn, replaces: liveKey }),
+            'text/plain': figureTitle(figure),
+          },
         };
-    output.show(data);
+    output.show(data, pending);
     drawn = true;
     throttle.drew(started);
   };

@@ -1,7 +1,7 @@
 import { host, randomId } from '../host';
 import { displayMimeBundle, frontEndSession, inNotebook, MimeBundle } from '../notebook/display';
 import { Figure, titleText } from './figure';
-import { figureSvg } from './static';
+import { echartsOption, figureSvg, StaticSize } from './static';
 
 /** The MIME type plotly's own renderers use; VS Code and JupyterLab's plotly extension draw it without scripts. */
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
@@ -48,19 +48,44 @@ export function figureTitle(figure: Figure): string {
   return titleText(figure.layout?.title) || 'chart';
 }
 
-/** The figure's static picture as PNG, drawn synchronously; undefined where the host cannot draw it. */
+/** The static picture's size for a completed figure. */
+function staticSize(full: Figure): StaticSize {
+  return { width: STATIC_WIDTH, height: Number(full.layout!.height) };
+}
+
+/** The figure's static picture as PNG, drawn synchronously; undefined where the host cannot (the browser: figurePngLater). */
 export function figurePng(figure: Figure, height = DEFAULT_HEIGHT): Buffer | undefined {
   const rasterize = host().svgToPng;
   if (!rasterize) return undefined;
   const full = completeFigure(figure, height);
-  const png = rasterize(figureSvg(full, { width: STATIC_WIDTH, height: Number(full.layout!.height) }));
+  const png = rasterize(figureSvg(full, staticSize(full)));
   return Buffer.from(png.buffer, png.byteOffset, png.byteLength);
+}
+
+/**
+ * The figure's static picture as PNG from a host that encodes it asynchronously (the browser's
+ * canvas); undefined where the host has no such drawing. The scene is taken from the figure now.
+ */
+export function figurePngLater(figure: Figure, height = DEFAULT_HEIGHT): Promise<Uint8Array> | undefined {
+  const draw = host().chartPng;
+  if (!draw) return undefined;
+  const full = completeFigure(figure, height);
+  const size = staticSize(full);
+  return draw(echartsOption(full, size), size);
+}
+
+/** Bytes as base64 without Node's Buffer (the browser bundle has none). */
+function base64(bytes: Uint8Array): string {
+  let binary = '';
+  // String.fromCharCode takes its arguments on the stack: a chunk at a time.
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }
 
 /** Options for figureHtml. */
 export interface FigureHtmlOptions {
-  /** A static picture shown until plotly draws (and for good where scripts do not run). */
-  png?: Buffer;
+  /** A static picture (PNG as base64) shown until plotly draws (and for good where scripts do not run). */
+  png?: string;
   /** Embed plotly.js before the chart (once per page is enough). */
   includeLibrary?: boolean;
   /**
@@ -82,7 +107,7 @@ export function figureHtml(figure: Figure, height = DEFAULT_HEIGHT, options: Fig
   const json = JSON.stringify(full).replace(/</g, '\\u003c');
   const title = figureTitle(figure).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   const picture = options.png
-    ? `<img class="bn-lab-chart-static" src="data:image/png;base64,${options.png.toString('base64')}" alt="${title}" ` +
+    ? `<img class="bn-lab-chart-static" src="data:image/png;base64,${options.png}" alt="${title}" ` +
       `width="${STATIC_WIDTH}" style="max-width:100%;height:auto">`
     : '';
   return (
@@ -106,34 +131,82 @@ export function figureHtml(figure: Figure, height = DEFAULT_HEIGHT, options: Fig
  * One chart as one output with every representation, as plotly's own Python renderer sends it:
  * the plotly JSON (drawn without scripts by VS Code and by JupyterLab with plotly's extension), the
  * HTML (interactive, with the static picture inside for sanitized pages), the PNG (GitHub,
- * nbviewer) and the title as text.
+ * nbviewer) and the title as text. Synchronous: where the host draws pictures asynchronously (the
+ * browser) it has no PNG; figureOutput adds it there.
  */
 export function figureBundle(
   figure: Figure,
   height = DEFAULT_HEIGHT,
   options: Pick<FigureHtmlOptions, 'includeLibrary' | 'replaces'> = {},
 ): MimeBundle {
+  return bundleWith(figure, height, options, staticPicture(figure, height));
+}
+
+/** A chart's output: its bundle and, on a host that encodes pictures asynchronously, the PNG entries to come. */
+export interface FigureOutput {
+  data: MimeBundle;
+  /** `image/png` and the `text/html` with the picture inside; rejects (naming the chart) if the picture fails. */
+  pending?: Promise<MimeBundle>;
+}
+
+/** figureBundle, with the browser's asynchronously encoded PNG as `pending` (see DisplayHost.showBundle). */
+export function figureOutput(
+  figure: Figure,
+  height = DEFAULT_HEIGHT,
+  options: Pick<FigureHtmlOptions, 'includeLibrary' | 'replaces'> = {},
+): FigureOutput {
+  const data = figureBundle(figure, height, options);
+  if (data['image/png'] !== undefined) return { data };
+  let later: Promise<Uint8Array> | undefined;
+  try {
+    later = figurePngLater(figure, height);
+  } catch (e) {
+    later = Promise.reject(e);
+  }
+  if (!later) return { data };
+  // The HTML is written when the PNG arrives: from the figure as it is now (live curves keep growing theirs).
+  const now = structuredClone(figure);
+  const pending = later.then(
+    (png) => {
+      const { 'text/html': html, 'image/png': b64 } = bundleWith(now, height, options, base64(png));
+      return { 'text/html': html, 'image/png': b64 };
+    },
+    (e: unknown) => {
+      throw new Error(pictureFailed(figure, e));
+    },
+  );
+  return { data, pending };
+}
+
+function bundleWith(
+  figure: Figure,
+  height: number,
+  options: Pick<FigureHtmlOptions, 'includeLibrary' | 'replaces'>,
+  png: string | undefined,
+): MimeBundle {
   const full = completeFigure(figure, height);
-  const png = staticPicture(figure, height);
   return {
     [PLOTLY_MIME]: { data: full.data, layout: full.layout, config: { displaylogo: false, responsive: true } },
     'text/html': figureHtml(figure, height, { ...options, png }),
-    ...(png ? { 'image/png': png.toString('base64') } : {}),
+    ...(png ? { 'image/png': png } : {}),
     'text/plain': figureTitle(figure),
   };
 }
 
+function pictureFailed(figure: Figure, e: unknown): string {
+  const why = e instanceof Error ? e.message : String(e);
+  return `bn-lab: the static picture of chart "${figureTitle(figure)}" could not be drawn (${why}); only the interactive chart is shown.`;
+}
+
 /**
- * figurePng, or undefined (with a warning on stderr) if the picture cannot be drawn: the
+ * figurePng as base64, or undefined (with a warning on stderr) if the picture cannot be drawn: the
  * interactive chart and the plotly JSON still carry the figure, so a cell does not fail over it.
  */
-function staticPicture(figure: Figure, height: number): Buffer | undefined {
+function staticPicture(figure: Figure, height: number): string | undefined {
   try {
-    return figurePng(figure, height);
+    return figurePng(figure, height)?.toString('base64');
   } catch (e) {
-    console.error(
-      `bn-lab: the static picture of chart "${figureTitle(figure)}" could not be drawn (${(e as Error).message}); only the interactive chart is shown.`,
-    );
+    console.error(pictureFailed(figure, e));
     return undefined;
   }
 }
@@ -162,7 +235,8 @@ export function showFigure(figure: Figure, height?: number): void {
     console.log(`[chart: ${figureTitle(figure)}]`);
     return;
   }
-  displayMimeBundle(figureBundle(figure, height, { includeLibrary: chartNeedsLibrary() }));
+  const { data, pending } = figureOutput(figure, height, { includeLibrary: chartNeedsLibrary() });
+  displayMimeBundle(data, undefined, false, pending);
 }
 
 /** A complete standalone HTML page with figures (plotly embedded once), for files written outside notebooks. */

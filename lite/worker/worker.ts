@@ -2,6 +2,7 @@
 import type { CellOutcome, DisplayMessage, FromWorker, ToWorker, WorkerInit } from '../kernel/src/protocol';
 import { CellSyntaxError, compileCell, type CompiledCell } from './compiler';
 import { formatArgs, inspect } from './inspect';
+import { Outbox, within } from './outbox';
 
 const IMPORT = '__bnLabImport';
 const DECLARE = '__bnLabDeclare';
@@ -10,6 +11,19 @@ const DECLARE = '__bnLabDeclare';
 const scope = globalThis as unknown as Record<string, unknown> & { postMessage(message: FromWorker): void };
 const post = scope.postMessage.bind(scope);
 const indirectEval = eval;
+
+/** How long a display waits for its pending entries (a chart's PNG, tens of milliseconds) before it goes without them. */
+const PENDING_TIMEOUT_MS = 20_000;
+
+// Streams and displays reach the page in the order the cell made them, a display only once its PNG is drawn.
+const outbox = new Outbox<FromWorker>(post, (error) =>
+  post({
+    type: 'stream',
+    id: currentId,
+    name: 'stderr',
+    text: `bn-lab kernel: an output was lost (${String(error)})\n`,
+  }),
+);
 
 let init: WorkerInit | undefined;
 let interruptedByMessage = false;
@@ -49,17 +63,37 @@ function installGlobals(): void {
   scope[IMPORT] = importModule;
   scope[DECLARE] = declare;
   scope.__bnLabKernel = {
-    display: (msg: DisplayMessage) => post({ type: 'display', id: currentId, ...msg }),
+    display: (msg: DisplayMessage & { pending?: Promise<Record<string, unknown>> }) => outbox.push(displayMessage(msg)),
     dataUrl: init?.dataUrl,
     interrupted,
   };
   const stream =
     (name: 'stdout' | 'stderr') =>
     (...args: unknown[]) =>
-      post({ type: 'stream', id: currentId, name, text: `${formatArgs(args)}\n` });
+      outbox.push({ type: 'stream', id: currentId, name, text: `${formatArgs(args)}\n` });
   const out = stream('stdout');
   const err = stream('stderr');
   Object.assign(console, { log: out, info: out, debug: out, warn: err, error: err });
+}
+
+/**
+ * The display to post: at once, or once its pending entries are merged into its data; if they fail
+ * (or take too long) the display goes without them, after a warning on the cell's stderr.
+ */
+function displayMessage({
+  pending,
+  ...msg
+}: DisplayMessage & { pending?: Promise<Record<string, unknown>> }): FromWorker | Promise<FromWorker[]> {
+  const id = currentId;
+  const ready: FromWorker = { type: 'display', id, ...msg };
+  if (!pending) return ready;
+  return within(pending, PENDING_TIMEOUT_MS, 'drawing the output').then(
+    (extra): FromWorker[] => [{ ...ready, data: { ...msg.data, ...extra } }],
+    (error: unknown): FromWorker[] => [
+      { type: 'stream', id, name: 'stderr', text: `${error instanceof Error ? error.message : String(error)}\n` },
+      ready,
+    ],
+  );
 }
 
 function lineOf(error: unknown, compiled: CompiledCell, sourceName: string): number | undefined {
@@ -116,7 +150,7 @@ async function execute(id: number, code: string, sourceName: string): Promise<Ce
 
 // Errors outside a cell's promise (a timer's callback, a forgotten promise) still belong to the cell that is running.
 const report = (what: unknown) =>
-  post({ type: 'stream', id: currentId, name: 'stderr', text: `Uncaught ${formatArgs([what])}\n` });
+  outbox.push({ type: 'stream', id: currentId, name: 'stderr', text: `Uncaught ${formatArgs([what])}\n` });
 self.addEventListener('error', (event) => {
   event.preventDefault();
   report(event.error ?? event.message);
@@ -142,6 +176,7 @@ scope.onmessage = async (event: MessageEvent<ToWorker>) => {
     } catch (error) {
       outcome = errorOutcome(error, 'inside the kernel worker');
     }
+    await outbox.drained();
     post({ type: 'done', id: message.id, ...outcome });
   }
 };

@@ -6,7 +6,7 @@
  * to the same numbers on cpu, wasm, webgl and webgpu (SwiftShader).
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
@@ -19,9 +19,14 @@ import { loadCifar10 } from '../../lib/data/cifar10';
 import { loadImageTensor } from '../../lib/data/image';
 import { siteDataFiles, SiteDataFile } from '../../lib/host/node-site-data';
 import { CHROMIUM } from '../helpers/browser';
+import sharp from 'sharp';
+import { PALETTE } from '../../lib/plots/palette';
+import { STATIC_WIDTH } from '../../lib/plots/plotly';
+import { projectPath } from '../../lib/project';
 
 const root = join(__dirname, '..', '..', '..');
 const outDir = join(root, 'out', 'browser');
+const screenshots = projectPath('out', 'screenshots');
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript',
@@ -32,10 +37,15 @@ const TYPES: Record<string, string> = {
 
 // The worker: installs the fake kernel, imports the bundle, and runs tasks the page forwards.
 const WORKER = `
+// Displays in order, each a message or (a chart whose PNG is still being encoded) a promise of one.
 const messages = [];
+const settle = () => Promise.all(messages.splice(0));
 let stop = false;
 globalThis.__bnLabKernel = {
-  display: (msg) => messages.push(JSON.parse(JSON.stringify(msg))),
+  display: ({ pending, ...msg }) => {
+    const sent = JSON.parse(JSON.stringify(msg));
+    messages.push(pending ? pending.then((extra) => ({ ...sent, data: { ...sent.data, ...extra } })) : sent);
+  },
   dataUrl: new URL('/data/', location.href).href,
   interrupted: () => stop,
 };
@@ -80,7 +90,7 @@ const tasks = {
     const x = tf.randomNormal([64, 4]);
     const y = tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 3));
     const h = await model.fit(x, y, { epochs: 2, batchSize: 16, callbacks: [bn.progressBar(), bn.liveCurves({ minIntervalMs: 0 })] });
-    return { epochs: h.epoch.length, messages: messages.splice(0) };
+    return { epochs: h.epoch.length, messages: await settle() };
   },
   async stop() {
     const model = fitModel();
@@ -95,14 +105,33 @@ const tasks = {
   },
   async chart() {
     messages.length = 0;
-    bn.plotMetric({ run: [1, 0.5, 0.25] }, 'loss');
+    const log = console.log;
+    console.log = (...args) => messages.push({ stream: args.join(' ') });
+    try {
+      bn.plotMetric({ run: [1, 0.5, 0.25] }, 'loss', '손실 곡선 (배치 정규화)');
+      console.log('after the chart');
+    } finally {
+      console.log = log;
+    }
     bn.showTable({ columns: ['a'], values: [[1]] });
-    return messages.splice(0);
+    return settle();
+  },
+  async chartTime() {
+    // The first chart set up ECharts; time the next ones, from the call until the PNG is encoded.
+    const times = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      bn.plotMetric({ a: [1, 0.5, 0.25, 0.2], b: [1.2, 0.7, 0.4, 0.3] }, 'loss', '시간 ' + i);
+      const drawn = performance.now() - t;
+      await settle();
+      times.push([drawn, performance.now() - t]);
+    }
+    return times;
   },
   async record() {
     messages.length = 0;
     bn.record('testAccuracy', 0.75);
-    return messages.splice(0);
+    return settle();
   },
   async sabotage() {
     // webgl's Relu made leaky: it still runs, but trains to other numbers, so auto must pass it by.
@@ -235,6 +264,14 @@ const run = <T>(task: string, worker = 'main'): Promise<T> =>
 
 type Message = { data: Record<string, unknown>; metadata: object; transient: { display_id?: string }; update: boolean };
 
+/** A PNG's size from its IHDR chunk, after checking the signature. */
+function pngSize(b64: string): { width: number; height: number } {
+  const bytes = Buffer.from(b64, 'base64');
+  assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
+  assert.equal(bytes.toString('latin1', 12, 16), 'IHDR');
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
 test('every name notebooks 01-07 import from bn-lab is exported by the browser bundle', async () => {
   const index = readFileSync(join(root, 'lib', 'index.ts'), 'utf8');
   const typeOnly = new Set(
@@ -331,6 +368,11 @@ test('progressBar and liveCurves emit display messages and in-place updates', as
   );
   const final = messages.filter((m) => m.data['application/vnd.plotly.v1+json']).at(-1)!;
   assert.ok(final.update && String(final.data['text/html']).includes('Plotly.newPlot'));
+  assert.equal(pngSize(String(final.data['image/png'])).width, STATIC_WIDTH, 'the final curves carry their picture');
+  assert.ok(
+    charts.slice(0, -1).every((m) => m.data['image/png'] === undefined),
+    'redraws during training carry no picture',
+  );
 });
 
 test('pressing stop (interrupted() turning true) stops model.fit after the current batch', async () => {
@@ -339,17 +381,47 @@ test('pressing stop (interrupted() turning true) stops model.fit after the curre
   assert.equal(epochs, 1);
 });
 
-test('a chart is one bundle with plotly JSON and interactive HTML; record() emits scrapbook data', async () => {
-  const [chart, table] = await run<Message[]>('chart');
-  const plotly = chart.data['application/vnd.plotly.v1+json'] as { data: { y: number[] }[] };
+test('a chart is one bundle with plotly JSON, interactive HTML and a PNG, in order; record() emits scrapbook data', async () => {
+  const [chart, logged, table] = await run<Message[]>('chart');
+  const plotly = chart.data['application/vnd.plotly.v1+json'] as {
+    data: { y: number[] }[];
+    layout: { height: number };
+  };
   assert.deepEqual(plotly.data[0].y, [1, 0.5, 0.25]);
   const html = String(chart.data['text/html']);
   assert.ok(
     html.includes('Plotly.newPlot') && !html.includes('if (!window.Plotly)'),
     'plotly.js is embedded once per kernel, not again',
   );
-  assert.equal(chart.data['image/png'], undefined, 'no static picture in the browser');
+  // The PNG, drawn by ECharts on an OffscreenCanvas in the worker, at the static picture's size.
+  const b64 = String(chart.data['image/png']);
+  assert.deepEqual(pngSize(b64), { width: STATIC_WIDTH, height: plotly.layout.height });
+  assert.ok(
+    html.includes(`src="data:image/png;base64,${b64}"`),
+    'the HTML shows the same picture to sanitizing viewers',
+  );
+  const png = Buffer.from(b64, 'base64');
+  mkdirSync(screenshots, { recursive: true });
+  writeFileSync(join(screenshots, 'browser-chart.png'), png);
+  const { data: pixels, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const [r, g, b] = [1, 3, 5].map((i) => parseInt(PALETTE[0].slice(i, i + 2), 16));
+  let traceColoured = 0;
+  let ink = 0;
+  for (let i = 0; i < pixels.length; i += info.channels) {
+    if (Math.abs(pixels[i] - r) + Math.abs(pixels[i + 1] - g) + Math.abs(pixels[i + 2] - b) < 60) traceColoured++;
+    if (pixels[i] < 200 || pixels[i + 1] < 200 || pixels[i + 2] < 200) ink++;
+  }
+  console.log(
+    `browser chart PNG: ${info.width}x${info.height}, ${traceColoured} pixels of the trace colour, ${ink} inked`,
+  );
+  assert.ok(traceColoured > 300, `the trace is drawn in ${PALETTE[0]} (${traceColoured} pixels)`);
+  assert.ok(ink > 0.01 * info.width * info.height, 'axes, labels and title are drawn');
+  assert.deepEqual(logged, { stream: 'after the chart' }, "a log after the chart comes after the chart's output");
   assert.match(String(table.data['text/html']), /<table/);
+  const times = await run<[number, number][]>('chartTime');
+  console.log(
+    `browser chart: ${times.map(([d, t]) => `${d.toFixed(0)}/${t.toFixed(0)}`).join(' ')} ms (synchronous part / until the PNG is encoded)`,
+  );
   const [recorded] = await run<Message[]>('record');
   assert.deepEqual(recorded.data, {
     'application/scrapbook.scrap.json+json': { name: 'testAccuracy', data: 0.75, encoder: 'json', version: 1 },

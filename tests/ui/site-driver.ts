@@ -215,14 +215,31 @@ export async function runAllAndCheck(
   assert.deepEqual(notebookProblems(saved), [], 'every cell ran without an error');
   const warnings = stderrOf(saved);
   if (warnings.length) console.log(`stderr in ${notebook} (not errors):\n${warnings.join('\n')}`);
+  assertChartPictures(saved);
   const code = cells.filter((c) => c.kind === 'code');
   const text = code.flatMap((c) => c.outputs.map((o) => o.text)).join('\n');
   assert.doesNotMatch(text, /✘/, 'no failed check');
-  const charts = code.flatMap((c) => c.outputs).filter((o) => o.plots > 0);
+  // Charts carry their PNG, so plotly's renderer extension shows the picture and draws the
+  // interactive chart once the pointer is on it (as in JupyterLab with the Node kernel).
+  const charts = code.flatMap((c) => c.outputs).filter((o) => o.plotlyRenderer);
   assert.ok(charts.length > 0, 'charts drew');
   assert.ok(
-    charts.every((o) => o.marks > 0),
-    'every chart has marks',
+    charts.every((o) => o.images > 0 || o.marks > 0),
+    `every chart shows its picture: ${JSON.stringify(charts.map(({ text: _, ...o }) => o))}`,
   );
   return { text, charts };
+}
+
+/** Every saved chart output (one with plotly JSON) carries its PNG, so GitHub and untrusted viewers show it. */
+export function assertChartPictures(notebook: Notebook): void {
+  const charts = notebook.cells
+    .flatMap((c) => c.outputs ?? [])
+    .filter((o) => o.data?.['application/vnd.plotly.v1+json'] !== undefined);
+  assert.ok(charts.length > 0, 'the notebook saved charts');
+  const pictures = charts.map((o) => [o.data!['image/png']].flat().join(''));
+  // base64 of the PNG signature
+  assert.ok(
+    pictures.every((p) => p.startsWith('iVBORw0KGgo')),
+    `every chart carries a PNG (${pictures.filter((p) => p.startsWith('iVBORw0KGgo')).length} of ${charts.length})`,
+  );
 }

@@ -19,6 +19,7 @@ import { makeExercise } from '../../lib/exercises/generate';
 import type { SiteServer } from '../../lite/site';
 import { cellLocator, readCells, type CellView } from './frontends';
 import {
+  assertChartPictures,
   CHECKS_FOLDER,
   LAB,
   SCREENSHOTS,
@@ -220,7 +221,18 @@ describe('JupyterLite site', () => {
     const { text, charts } = await runAllAndCheck(page, '01_lenet_mnist_bn.ipynb', 'site-01.png', RUN_TIMEOUT_MS);
     assert.match(text, /backend webgl/, 'the backend line names WebGL');
     assert.equal((text.match(/✔ 통과/g) ?? []).length, 3, 'three green check boxes');
-    assert.ok(charts.length >= 2, `charts drew: ${charts.length}`);
+    assert.ok(charts.length >= 2, `chart outputs: ${charts.length}`);
+    const first = page.locator('.jp-RenderedPlotly').first();
+    await first.scrollIntoViewIfNeeded();
+    await first.hover({ timeout: 10_000 });
+    let interactive = 0;
+    for (let tries = 0; tries < 20 && interactive === 0; tries++) {
+      await page.waitForTimeout(500);
+      interactive = (await readCells(page, LAB))
+        .flatMap((c) => c.outputs)
+        .filter((o) => o.plotlyRenderer && o.plots > 0 && o.marks > 0).length;
+    }
+    assert.ok(interactive >= 1, 'a chart draws interactively under the pointer');
     const { rewrites, maxBarsPerCell } = await progress();
     assert.ok(rewrites >= 5, `the progress bar was rewritten in place (${rewrites} times)`);
     assert.ok(maxBarsPerCell <= 1, `one progress bar per training cell (saw ${maxBarsPerCell})`);
@@ -263,6 +275,7 @@ describe('JupyterLite site', () => {
       downloaded.cells.some((c) => [c.source].flat().join('').includes('tf.layers.batchNormalization()')),
       'the download holds the student edit',
     );
+    assertChartPictures(downloaded);
     const out = projectPath('out', 'site-test-grades');
     const grade = spawnSync(
       process.execPath,
