@@ -87,7 +87,8 @@ test('initBackend: auto, explicit, BN_LAB_BACKEND, and repeated calls', async (t
     assert.equal(tf.getBackend(), 'cpu');
 
     process.env.BN_LAB_BACKEND = 'cpu';
-    await tf.setBackend('wasm');
+    // initBackend, not tf.setBackend: with tfjs-node installed, auto never registered wasm.
+    await initBackend('wasm');
     const fromEnv = await initBackend();
     assert.equal(fromEnv.name, 'cpu');
     assert.equal(tf.getBackend(), 'cpu');
