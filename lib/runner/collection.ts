@@ -32,10 +32,10 @@ export const COLLECTION: CollectionEntry[] = [
   },
   // The seed's 1,000 epochs take under half a minute; at 200 the two MLPs had not separated.
   { notebook: '03_iris_deep_mlp.ipynb', quick: {} },
-  // 4,000 images (all there are here) for 8 epochs (2,800 after the validation split): ~700 steps settle BN's statistics, and the
-  // curves show the lesson, overfitting: training accuracy reaches 0.98 while validation stays
-  // near 0.48 (gap 0.50, test 0.47), and validation loss flattens while training loss keeps
-  // falling. At 5 epochs the validation numbers still carried BN's unsettled start.
+  // 4,000 images (all there are here; 2,800 after the validation split) for 8 epochs: ~700 steps
+  // settle BN's statistics, and the curves show the lesson, overfitting: training accuracy reaches
+  // 0.98 while validation stays near 0.48 (gap 0.50, test 0.47), and validation loss flattens while
+  // training loss keeps falling. At 5 epochs the validation numbers still carried BN's unsettled start.
   { notebook: '04_cifar_vgg_bn.ipynb', quick: { trainCount: 4000, testCount: 1000, epochs: 8 } },
   // The seed's settings, under a minute: the label-sorted run ends near chance, far below the
   // shuffled one (0.09 vs 0.67). With 2,000 images and 3 epochs all three runs stayed near 0.2.
