@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type * as Danfo from 'danfojs/dist/danfojs-browser/src';
-import { escapeHtml, showHtml } from '../notebook/display';
+import { imageFigureHtml, showHtml } from '../notebook/display';
 import { initBrowserBackend } from './browser-backend';
 import { chartPng } from './browser-chart';
 import { gunzip, imageDataUri, loadCifar10, loadImageTensor, readDatasetFile } from './browser-data';
@@ -122,12 +122,7 @@ export const browserHost: Host = {
       console.log(`[image: ${url}]`);
       return;
     }
-    showHtml(
-      `<figure style="margin:0"><img src="${uri}" width="${width}" ` +
-        `style="image-rendering:pixelated;border:1px solid #ccc" alt="${escapeHtml(file)}">` +
-        (caption ? `<figcaption>${escapeHtml(caption)}</figcaption>` : '') +
-        `</figure>`,
-    );
+    showHtml(imageFigureHtml(uri, width, file, caption));
   },
   // No svgToPng (a worker has no synchronous SVG rasterizer): charts are drawn on an OffscreenCanvas
   // from the same ECharts option, and the PNG, encoded asynchronously, reaches the chart's output

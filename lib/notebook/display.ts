@@ -80,3 +80,13 @@ export function newLiveOutput(): LiveOutput | null {
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
+
+/** An image (a data URI) as showImage draws it on every host: scaled without smoothing, framed, captioned. */
+export function imageFigureHtml(uri: string, width: number, alt: string, caption: string): string {
+  return (
+    `<figure style="margin:0"><img src="${uri}" width="${width}" ` +
+    `style="image-rendering:pixelated;border:1px solid #ccc" alt="${escapeHtml(alt)}">` +
+    (caption ? `<figcaption>${escapeHtml(caption)}</figcaption>` : '') +
+    `</figure>`
+  );
+}

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type sharpFunction from 'sharp';
 import { readHead, unreadableImageError } from '../data/image';
-import { inNotebook, showHtml, escapeHtml } from './display';
+import { imageFigureHtml, inNotebook, showHtml } from './display';
 
 /**
  * Shows an image file in the notebook, scaled up without smoothing so small digits stay crisp.
@@ -24,10 +24,5 @@ export async function showImage(path: string, width = 112, caption = ''): Promis
     console.log(`[image: ${path}]`);
     return;
   }
-  showHtml(
-    `<figure style="margin:0"><img src="data:image/png;base64,${png.toString('base64')}" width="${width}" ` +
-      `style="image-rendering:pixelated;border:1px solid #ccc" alt="${escapeHtml(path)}">` +
-      (caption ? `<figcaption>${escapeHtml(caption)}</figcaption>` : '') +
-      `</figure>`,
-  );
+  showHtml(imageFigureHtml(`data:image/png;base64,${png.toString('base64')}`, width, path, caption));
 }

@@ -14,6 +14,7 @@ import { figureSvg } from '../../lib/plots/static';
 import { svgToPngSync } from '../../lib/plots/raster';
 import { loadImageTensor } from '../../lib/data/image';
 import { showImage } from '../../lib/notebook/image';
+import { imageFigureHtml } from '../../lib/notebook/display';
 import { traceFigure } from '../../lib/experiments/figures';
 
 /** Static pictures are saved here for people to look at (like the browser tests' screenshots). */
@@ -310,4 +311,13 @@ test('the synchronous rasterizer reports a bad SVG as an error and keeps working
     '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20"/></svg>',
   );
   assert.deepEqual([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
+});
+
+test('imageFigureHtml frames the picture the same on both hosts and escapes its texts', () => {
+  const html = imageFigureHtml('data:image/png;base64,AAAA', 96, 'a<b>.png', '"2" & more');
+  assert.match(html, /^<figure style="margin:0"><img src="data:image\/png;base64,AAAA" width="96" /);
+  assert.match(html, /image-rendering:pixelated/);
+  assert.match(html, /alt="a&lt;b&gt;\.png"/);
+  assert.match(html, /<figcaption>&quot;2&quot; &amp; more<\/figcaption><\/figure>$/);
+  assert.doesNotMatch(imageFigureHtml('x', 1, 'y', ''), /figcaption/);
 });
