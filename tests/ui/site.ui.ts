@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { projectPath } from '../../lib/project';
-import { readNotebook, type Notebook } from '../../lib/runner/notebook';
+import { findTaggedCell, readNotebook, type Notebook } from '../../lib/runner/notebook';
 import { injectParameters } from '../../lib/runner/parameters';
 import { makeExercise } from '../../lib/exercises/generate';
 import type { SiteServer } from '../../lite/site';
@@ -119,7 +119,6 @@ before(async () => {
     'kernel.ipynb': notebook(KERNEL_CELLS),
     'interrupt.ipynb': notebook(INTERRUPT_CELLS),
     'webgpu.ipynb': notebook(WEBGPU_CELLS),
-    '01_lenet_mnist_bn.ipynb': injectParameters(nb1, SMALL),
     'exercise_01.ipynb': served,
   });
   browser = await launchSiteBrowser();
@@ -215,8 +214,21 @@ describe('JupyterLite site', () => {
     await page.context().close();
   });
 
-  test('notebook 1 with small parameters: Run All, every cell ran, charts drew, checks green, WebGL, progress in place', async () => {
-    const { page, errors } = await openNotebook(browser, site, `${CHECKS_FOLDER}/01_lenet_mnist_bn.ipynb`);
+  test('notebook 1 as served, small parameters typed in: Run All, every cell ran, charts drew, checks green, WebGL, progress in place', async () => {
+    // The site's own copy of notebooks/ (unedited), with the parameters changed in the page as a student would.
+    const { page, errors } = await openNotebook(browser, site, 'notebooks/01_lenet_mnist_bn.ipynb');
+    const lesson = readNotebook(projectPath('notebooks', '01_lenet_mnist_bn.ipynb'));
+    const index = findTaggedCell(lesson, 'parameters');
+    let parameters = [lesson.cells[index].source].flat().join('');
+    for (const [name, value] of Object.entries(SMALL)) {
+      const line = new RegExp(`^(const ${name} = )[^;]+;`, 'm');
+      assert.match(parameters, line, `the parameters cell sets ${name}`);
+      parameters = parameters.replace(line, `$1${value};`);
+    }
+    await cellLocator(page, LAB, index).scrollIntoViewIfNeeded();
+    await cellLocator(page, LAB, index).locator('.cm-content').click();
+    await page.keyboard.press('Control+a');
+    await page.keyboard.insertText(parameters);
     const progress = await watchProgress(page);
     const { text, charts } = await runAllAndCheck(page, '01_lenet_mnist_bn.ipynb', 'site-01.png', RUN_TIMEOUT_MS);
     assert.match(text, /backend webgl/, 'the backend line names WebGL');
