@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { AGREEMENT_TOLERANCE, convBnProbe, probeDifference, ProbeRun } from '../backend/agreement';
 import type { BackendInfo } from '../backend/select';
+import { besideBundle } from './bundle-url';
 
 /** The backends a browser may run, fastest first. */
 export const BROWSER_BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
@@ -13,9 +14,6 @@ let cpuRun: Promise<ProbeRun> | undefined;
 
 const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
-// The bundle's URL (a banner line in out/browser/bn-lab.js); tfjs.js sits beside it.
-declare const __bnLabBundleUrl: string | undefined;
-
 /** How long the throwaway worker may take to start tfjs on webgpu and read one tensor back. */
 const SYNC_READ_TIMEOUT_MS = 20_000;
 
@@ -27,9 +25,9 @@ const SYNC_READ_TIMEOUT_MS = 20_000;
  * read is tried in a throwaway module worker that loads the same tfjs.js, and ended if it hangs.
  */
 async function webgpuSyncReadProblem(): Promise<string | undefined> {
-  if (typeof __bnLabBundleUrl !== 'string' || typeof Worker === 'undefined')
+  const tfjs = besideBundle('tfjs.js');
+  if (tfjs === undefined || typeof Worker === 'undefined')
     return 'cannot test its synchronous reads outside the bn-lab bundle';
-  const tfjs = new URL('tfjs.js', __bnLabBundleUrl).href;
   const source =
     `import * as tf from ${JSON.stringify(tfjs)};\n` +
     'try {\n' +

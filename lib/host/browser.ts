@@ -3,6 +3,7 @@ import type * as Danfo from 'danfojs/dist/danfojs-browser/src';
 import { imageFigureHtml, showHtml } from '../notebook/display';
 import { initBrowserBackend } from './browser-backend';
 import { chartPng } from './browser-chart';
+import { besideBundle } from './bundle-url';
 import { gunzip, imageDataUri, loadCifar10, loadImageTensor, readDatasetFile } from './browser-data';
 import { randomId } from './index';
 import type { DisplayHost, Host, MimeBundle } from './types';
@@ -38,9 +39,6 @@ export interface BnLabKernel {
 export function kernel(): BnLabKernel | undefined {
   return (globalThis as { __bnLabKernel?: BnLabKernel }).__bnLabKernel;
 }
-
-// The bundle's URL (set by a banner line in out/browser/bn-lab.js), to find plotly.js beside it.
-declare const __bnLabBundleUrl: string | undefined;
 
 function send(
   data: MimeBundle,
@@ -83,7 +81,7 @@ let plotly: string | undefined;
 /** plotly.js from beside the bundle, read synchronously (allowed in workers) because charts are drawn synchronously. */
 function plotlyLibrary(): string {
   if (plotly !== undefined) return plotly;
-  const url = new URL('plotly.js', typeof __bnLabBundleUrl === 'string' ? __bnLabBundleUrl : dataUrlBase()).href;
+  const url = besideBundle('plotly.js') ?? new URL('plotly.js', dataUrlBase()).href;
   const xhr = new XMLHttpRequest();
   xhr.open('GET', url, false);
   xhr.send();

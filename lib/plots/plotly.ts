@@ -139,7 +139,14 @@ export function figureBundle(
   height = DEFAULT_HEIGHT,
   options: Pick<FigureHtmlOptions, 'includeLibrary' | 'replaces'> = {},
 ): MimeBundle {
-  return bundleWith(figure, height, options, staticPicture(figure, height));
+  const full = completeFigure(figure, height);
+  const png = staticPicture(figure, height);
+  return {
+    [PLOTLY_MIME]: { data: full.data, layout: full.layout, config: { displaylogo: false, responsive: true } },
+    'text/html': figureHtml(figure, height, { ...options, png }),
+    ...(png ? { 'image/png': png } : {}),
+    'text/plain': figureTitle(figure),
+  };
 }
 
 /** A chart's output: its bundle and, on a host that encodes pictures asynchronously, the PNG entries to come. */
@@ -168,29 +175,14 @@ export function figureOutput(
   const now = structuredClone(figure);
   const pending = later.then(
     (png) => {
-      const { 'text/html': html, 'image/png': b64 } = bundleWith(now, height, options, base64(png));
-      return { 'text/html': html, 'image/png': b64 };
+      const b64 = base64(png);
+      return { 'text/html': figureHtml(now, height, { ...options, png: b64 }), 'image/png': b64 };
     },
     (e: unknown) => {
       throw new Error(pictureFailed(figure, e));
     },
   );
   return { data, pending };
-}
-
-function bundleWith(
-  figure: Figure,
-  height: number,
-  options: Pick<FigureHtmlOptions, 'includeLibrary' | 'replaces'>,
-  png: string | undefined,
-): MimeBundle {
-  const full = completeFigure(figure, height);
-  return {
-    [PLOTLY_MIME]: { data: full.data, layout: full.layout, config: { displaylogo: false, responsive: true } },
-    'text/html': figureHtml(figure, height, { ...options, png }),
-    ...(png ? { 'image/png': png } : {}),
-    'text/plain': figureTitle(figure),
-  };
 }
 
 function pictureFailed(figure: Figure, e: unknown): string {

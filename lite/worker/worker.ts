@@ -63,7 +63,7 @@ function installGlobals(): void {
   scope[IMPORT] = importModule;
   scope[DECLARE] = declare;
   scope.__bnLabKernel = {
-    display: (msg: DisplayMessage & { pending?: Promise<Record<string, unknown>> }) => outbox.push(displayMessage(msg)),
+    display: (msg: QueuedDisplay) => outbox.push(displayMessage(msg)),
     dataUrl: init?.dataUrl,
     interrupted,
   };
@@ -76,14 +76,14 @@ function installGlobals(): void {
   Object.assign(console, { log: out, info: out, debug: out, warn: err, error: err });
 }
 
+/** A display as bn-lab hands it over (KernelDisplayMessage in lib/host/browser.ts): entries may still be pending. */
+type QueuedDisplay = DisplayMessage & { pending?: Promise<Record<string, unknown>> };
+
 /**
  * The display to post: at once, or once its pending entries are merged into its data; if they fail
  * (or take too long) the display goes without them, after a warning on the cell's stderr.
  */
-function displayMessage({
-  pending,
-  ...msg
-}: DisplayMessage & { pending?: Promise<Record<string, unknown>> }): FromWorker | Promise<FromWorker[]> {
+function displayMessage({ pending, ...msg }: QueuedDisplay): FromWorker | Promise<FromWorker[]> {
   const id = currentId;
   const ready: FromWorker = { type: 'display', id, ...msg };
   if (!pending) return ready;
