@@ -121,8 +121,12 @@ const describeWasm = (w: { threads: number; simd: boolean }) =>
  * replaced; silencing it keeps every backend's cell output the same.
  */
 function quietTfjsNodeProgress(): void {
-  const callbacks = require('@tensorflow/tfjs-node/dist/callbacks') as { progressBarHelper?: { log: unknown } };
-  if (callbacks.progressBarHelper) callbacks.progressBarHelper.log = () => undefined;
+  try {
+    const callbacks = require('@tensorflow/tfjs-node/dist/callbacks') as { progressBarHelper?: { log: unknown } };
+    if (callbacks.progressBarHelper) callbacks.progressBarHelper.log = () => undefined;
+  } catch {
+    // Cosmetic: another tfjs-node layout only brings its epoch lines back; the backend still runs.
+  }
 }
 
 async function load(path: BackendPath): Promise<Probe> {
